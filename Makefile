@@ -1,0 +1,129 @@
+# ttleak-bpf: find device-memory leaks in tt-metal programs with eBPF.
+#
+#   make            build the tracer and the simulated runtime
+#   make deps       install missing build dependencies (Debian, apt-get)
+#   make test       install deps, build, run unit and end-to-end tests (root for BPF)
+#   make demo       trace the simulated runtime running the seeds' scenario (root)
+#   make V=1        show full commands
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+OUTPUT   ?= build
+CC       ?= cc
+CXX      ?= c++
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PYTHON   ?= python3
+PREFIX   ?= /usr/local
+ARCH     := x86
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARNINGS := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARNINGS) -std=gnu11 -Iinclude -I$(OUTPUT) -MMD -MP
+LDLIBS   += -lbpf -lelf -ldw -lz -ljson-c -lstdc++
+
+# BPF objects are compiled by clang whatever CC is.
+# BPF_KPROBE declares ctx and every argument whether used or not.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -Wno-unused-parameter \
+	-Iinclude -Ivmlinux -I$(OUTPUT)
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+# Modules that need the BPF skeleton or a live kernel stay out of the core
+# library, so unit tests link only plain C.
+USER_LIVE_SRCS := user/main.c $(wildcard user/bpf_*.c)
+USER_CORE_SRCS := $(filter-out $(USER_LIVE_SRCS),$(wildcard user/*.c))
+USER_CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_CORE_SRCS))
+USER_LIVE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIVE_SRCS))
+CORE_LIB       := $(OUTPUT)/libttleak_core.a
+TOOL           := $(OUTPUT)/ttleak-bpf
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+all: $(TOOL) sim
+
+include tests/sim/sim.mk
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c include/ttleak_event.h vmlinux/vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Live modules include the skeleton; make it before compiling them.
+$(USER_LIVE_OBJS): $(SKELS)
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(CORE_LIB): $(USER_CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(TOOL): $(USER_LIVE_OBJS) $(CORE_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_LIB) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_LIB) $(LDLIBS) -lcmocka -o $@
+
+.PHONY: all deps test unit-test e2e-test demo install clean vmlinux sanitize
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+unit-test: $(UNIT_BINS) $(SIM_UNIT_BINS)
+	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS) $(SIM_UNIT_BINS)
+
+e2e-test: $(TOOL) sim
+	$(Q)$(PYTHON) tests/e2e/run_e2e.py --build $(OUTPUT)
+
+# The README's test command: everything, from a fresh machine.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit-test
+	$(Q)$(MAKE) --no-print-directory sanitize
+	$(Q)$(MAKE) --no-print-directory e2e-test
+
+# Unit tests again under AddressSanitizer and UBSan, in a separate build tree.
+sanitize:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" unit-test
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh $(OUTPUT)
+
+install: $(TOOL)
+	install -D -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/sbin/ttleak-bpf
+	install -D -m 0644 man/ttleak-bpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/ttleak-bpf.8
+
+# Regenerate the checked-in vmlinux.h from the running kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d)

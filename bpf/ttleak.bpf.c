@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Uprobes (BPF_KPROBE: the same pt_regs argument access) on the tt-metal runtime's allocation functions. Each program reads
+ * what it needs at function entry (no entry/return pairs: every trap costs
+ * microseconds) and sends one struct ttleak_event through one ring buffer.
+ *
+ * Object layouts differ between runtime generations, so every offset is a
+ * const volatile global that the loader sets from the layout profile before
+ * load. A field that cannot be read sets TTLEAK_F_READ_FAULT instead of being
+ * guessed; an event that cannot be delivered is counted in drops[].
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "ttleak_event.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Process filter: 0 traces every process that runs the probed code. */
+const volatile __u32 target_tgid = 0;
+
+/* Buffer layout. buffer_impl_offset < 0: fields are inline in Buffer (mid
+ * 2025); otherwise Buffer holds a BufferImpl pointer at that offset (2026). */
+const volatile __s32 buffer_impl_offset = -1;
+const volatile __u32 buf_off_device = 16;
+const volatile __u32 buf_off_size = 24;
+const volatile __u32 buf_off_type = 32;
+const volatile __u32 buf_off_allocator = 64;
+const volatile __u32 buf_off_address = 80;
+const volatile __u32 buf_off_page_size = 88;
+/* Offset of Device::id_ (chip id); < 0 when unknown for this build. */
+const volatile __s32 device_id_offset = -1;
+/* Wake user space only when this much is queued, so bursts cost one wake-up;
+ * the loader polls with a short timeout to pick up the rest. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+__u64 drops[TTLEAK_DROP_REASON_MAX] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} events SEC(".maps");
+
+static __always_inline bool traced(__u32 tgid)
+{
+	return target_tgid == 0 || tgid == target_tgid;
+}
+
+/* Reserve and fill the common header; NULL (and a counted drop) when full. */
+static __always_inline struct ttleak_event *event_begin(__u8 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ttleak_event *e;
+
+	if (!traced(id >> 32))
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&drops[TTLEAK_DROP_RINGBUF_FULL], 1);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->tgid = id >> 32;
+	e->tid = (__u32)id;
+	e->kind = kind;
+	e->chip_id = TTLEAK_CHIP_UNKNOWN;
+	e->stack_id = -1;
+	return e;
+}
+
+static __always_inline void event_submit(struct ttleak_event *e, bool urgent)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void read_field(struct ttleak_event *e, void *dst, __u32 size,
+				       const void *base, __u32 off)
+{
+	if (bpf_probe_read_user(dst, size, (const char *)base + off))
+		e->flags |= TTLEAK_F_READ_FAULT;
+}
+
+static __always_inline void read_chip_id(struct ttleak_event *e, const void *device)
+{
+	if (device_id_offset < 0 || !device)
+		return;
+	if (bpf_probe_read_user(&e->chip_id, sizeof(e->chip_id),
+				(const char *)device + device_id_offset)) {
+		e->chip_id = TTLEAK_CHIP_UNKNOWN;
+		e->flags |= TTLEAK_F_READ_FAULT;
+	}
+}
+
+static __always_inline void read_buffer(struct ttleak_event *e, const void *buffer)
+{
+	const void *fields = buffer;
+	__u32 type = 0;
+
+	e->object = (__u64)buffer;
+	if (buffer_impl_offset >= 0) {
+		fields = NULL;
+		read_field(e, &fields, sizeof(fields), buffer, buffer_impl_offset);
+		if (!fields) {
+			e->flags |= TTLEAK_F_READ_FAULT;
+			return;
+		}
+	}
+	read_field(e, &e->device, sizeof(e->device), fields, buf_off_device);
+	read_field(e, &e->size, sizeof(e->size), fields, buf_off_size);
+	read_field(e, &type, sizeof(type), fields, buf_off_type);
+	read_field(e, &e->allocator, sizeof(e->allocator), fields, buf_off_allocator);
+	read_field(e, &e->address, sizeof(e->address), fields, buf_off_address);
+	read_field(e, &e->page_size, sizeof(e->page_size), fields, buf_off_page_size);
+	e->buffer_type = type < 256 ? type : 255;
+	read_chip_id(e, (const void *)e->device);
+}
+
+/* GraphTracker::track_allocate(const Buffer*): the end of a buffer
+ * allocation, with the address already set; one probe gives everything. */
+SEC("uprobe")
+int BPF_KPROBE(buffer_alloc, void *graph_tracker, const void *buffer)
+{
+	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_ALLOC);
+
+	if (!e)
+		return 0;
+	read_buffer(e, buffer);
+	event_submit(e, false);
+	return 0;
+}
+
+/* Allocator[Impl]::deallocate_buffer(Buffer*): the real free, which happens
+ * even where GraphTracker::track_deallocate is skipped. */
+SEC("uprobe")
+int BPF_KPROBE(buffer_free, void *allocator, const void *buffer)
+{
+	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_FREE);
+
+	if (!e)
+		return 0;
+	read_buffer(e, buffer);
+	e->allocator = (__u64)allocator;
+	event_submit(e, false);
+	return 0;
+}
+
+/* Allocator[Impl]::deallocate_buffers() / clear(): every bank reset at once,
+ * with no per-buffer events; the tracker reclaims what it still holds. */
+SEC("uprobe")
+int BPF_KPROBE(allocator_reset, void *allocator)
+{
+	struct ttleak_event *e = event_begin(TTLEAK_EV_ALLOCATOR_RESET);
+
+	if (!e)
+		return 0;
+	e->object = (__u64)allocator;
+	e->allocator = (__u64)allocator;
+	event_submit(e, false);
+	return 0;
+}
+
+/* [detail::ProgramImpl|Program]::allocate_circular_buffers(const IDevice*):
+ * the CB allocations that follow on this thread belong to this program. */
+SEC("uprobe")
+int BPF_KPROBE(cb_layout, void *program, const void *device)
+{
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_LAYOUT);
+
+	if (!e)
+		return 0;
+	e->object = (__u64)program;
+	e->device = (__u64)device;
+	read_chip_id(e, device);
+	event_submit(e, false);
+	return 0;
+}
+
+/* GraphTracker::track_allocate_cb(const CoreRangeSet&, u64 addr, u64 size,
+ * bool is_globally_allocated, const IDevice*): six arguments counting `this`,
+ * one more than BPF_KPROBE unpacks, so read the registers directly. */
+SEC("uprobe")
+int cb_alloc(struct pt_regs *ctx)
+{
+	const void *device = (const void *)ctx->r9; /* 6th argument, x86-64 SysV */
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_ALLOC);
+
+	if (!e)
+		return 0;
+	e->address = PT_REGS_PARM3(ctx);
+	e->size = PT_REGS_PARM4(ctx);
+	e->device = (__u64)device;
+	if ((__u8)PT_REGS_PARM5(ctx))
+		e->flags |= TTLEAK_F_CB_GLOBAL;
+	read_chip_id(e, device);
+	event_submit(e, false);
+	return 0;
+}
+
+/* GraphTracker::track_deallocate_cb(const IDevice*), 2026. */
+SEC("uprobe")
+int BPF_KPROBE(cb_dealloc, void *graph_tracker, const void *device)
+{
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC);
+
+	if (!e)
+		return 0;
+	e->device = (__u64)device;
+	read_chip_id(e, device);
+	event_submit(e, false);
+	return 0;
+}
+
+/* GraphTracker::track_deallocate_cb(), mid 2025: no device argument. */
+SEC("uprobe")
+int BPF_KPROBE(cb_dealloc_all, void *graph_tracker)
+{
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC);
+
+	if (!e)
+		return 0;
+	e->flags |= TTLEAK_F_NO_DEVICE;
+	event_submit(e, false);
+	return 0;
+}
+
+/* ~ProgramImpl (2026) / ~Program (mid 2025): the program's CB space is free. */
+SEC("uprobe")
+int BPF_KPROBE(program_destroy, void *program)
+{
+	struct ttleak_event *e = event_begin(TTLEAK_EV_PROGRAM_DESTROY);
+
+	if (!e)
+		return 0;
+	e->object = (__u64)program;
+	event_submit(e, false);
+	return 0;
+}
+
+/* Device::close(): what is still live on this device is reclaimed next. */
+SEC("uprobe")
+int BPF_KPROBE(device_close, const void *device)
+{
+	struct ttleak_event *e = event_begin(TTLEAK_EV_DEVICE_CLOSE);
+
+	if (!e)
+		return 0;
+	e->device = (__u64)device;
+	e->object = (__u64)device;
+	read_chip_id(e, device);
+	event_submit(e, false);
+	return 0;
+}
+
+/* The last thread of a traced process is gone: what it still held leaked.
+ * signal->live was decremented before this tracepoint fires. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(process_exit, struct task_struct *task)
+{
+	struct ttleak_event *e;
+
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (!traced(BPF_CORE_READ(task, tgid)))
+		return 0;
+	e = event_begin(TTLEAK_EV_PROCESS_EXIT);
+	if (!e)
+		return 0;
+	e->tgid = BPF_CORE_READ(task, tgid);
+	e->tid = BPF_CORE_READ(task, pid);
+	event_submit(e, true);
+	return 0;
+}

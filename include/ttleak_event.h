@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Events shared by the BPF programs (bpf/) and the user-space loader (user/).
+ * Fixed-width types only: this header is included from BPF code, which has no
+ * libc, and from user space, which has no vmlinux.h.
+ *
+ * The same struct is the on-disk record of --record / --replay event logs, so
+ * any change to it must bump TTLEAK_EVENT_VERSION.
+ */
+#ifndef TTLEAK_EVENT_H
+#define TTLEAK_EVENT_H
+
+#define TTLEAK_EVENT_VERSION 1
+
+enum ttleak_event_kind {
+	TTLEAK_EV_BUFFER_ALLOC = 1,   /* GraphTracker::track_allocate(buffer): address already set */
+	TTLEAK_EV_BUFFER_FREE = 2,    /* Allocator[Impl]::deallocate_buffer(buffer), before the free */
+	TTLEAK_EV_ALLOCATOR_RESET = 3,/* Allocator[Impl]::deallocate_buffers() / clear(): bulk reclaim */
+	TTLEAK_EV_CB_LAYOUT = 4,      /* [ProgramImpl|Program]::allocate_circular_buffers(device) entry */
+	TTLEAK_EV_CB_ALLOC = 5,       /* GraphTracker::track_allocate_cb(ranges, addr, size, global, device) */
+	TTLEAK_EV_CB_DEALLOC = 6,     /* GraphTracker::track_deallocate_cb([device]) */
+	TTLEAK_EV_PROGRAM_DESTROY = 7,/* ~ProgramImpl (2026) or ~Program (mid 2025) entry */
+	TTLEAK_EV_DEVICE_CLOSE = 8,   /* Device::close() entry */
+	TTLEAK_EV_PROCESS_EXIT = 9,   /* last thread of a traced process exited */
+	TTLEAK_EV_KIND_MAX
+};
+
+/* tt::tt_metal::BufferType values, as the runtime stores them. */
+enum ttleak_buffer_type {
+	TTLEAK_BUF_DRAM = 0,
+	TTLEAK_BUF_L1 = 1,
+	TTLEAK_BUF_SYSTEM_MEMORY = 2,
+	TTLEAK_BUF_L1_SMALL = 3,
+	TTLEAK_BUF_TRACE = 4,
+	TTLEAK_BUF_TYPE_MAX
+};
+
+enum ttleak_event_flags {
+	TTLEAK_F_READ_FAULT = 1 << 0, /* a field could not be read from the traced process */
+	TTLEAK_F_CB_GLOBAL = 1 << 1,  /* CB is globally allocated (backed by a buffer) */
+	TTLEAK_F_NO_DEVICE = 1 << 2,  /* track_deallocate_cb() of a generation without a device */
+};
+
+/* Why the BPF side could not deliver an event; counted in .bss, always reported. */
+enum ttleak_drop_reason {
+	TTLEAK_DROP_RINGBUF_FULL = 0,
+	TTLEAK_DROP_REASON_MAX
+};
+
+#define TTLEAK_CHIP_UNKNOWN (-1)
+
+struct ttleak_event {
+	__u64 ts_ns;       /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u32 tgid;
+	__u32 tid;
+	__u8 kind;         /* enum ttleak_event_kind */
+	__u8 buffer_type;  /* enum ttleak_buffer_type (buffer events) */
+	__u16 flags;       /* enum ttleak_event_flags */
+	__s32 chip_id;     /* Device::id_, or TTLEAK_CHIP_UNKNOWN */
+	__s32 stack_id;    /* reserved for allocation stacks; -1 */
+	__u32 reserved;
+	__u64 device;      /* IDevice* (0 when none) */
+	__u64 object;      /* Buffer*, ProgramImpl* or Program*, Allocator* */
+	__u64 allocator;   /* Allocator* owning the buffer */
+	__u64 address;     /* device address (buffers, CBs) */
+	__u64 size;        /* total bytes */
+	__u64 page_size;
+};
+
+#endif /* TTLEAK_EVENT_H */

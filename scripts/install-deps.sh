@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install the Debian packages ttleak-bpf needs to build and test, and nothing
+# when they are all present. Runs apt-get only for what is missing.
+set -euo pipefail
+
+packages=(
+	clang llvm            # BPF compiler, llvm-strip
+	bpftool               # bpftool gen object / gen skeleton
+	libbpf-dev            # libbpf
+	libelf-dev libdw-dev  # ELF symbols, DWARF (elfutils)
+	zlib1g-dev
+	libjson-c-dev         # --json output
+	uthash-dev            # tracker hash tables
+	libcmocka-dev         # unit tests
+	g++ make pkg-config   # simulated runtime, build
+	binutils              # nm, strip (tests)
+	python3               # end-to-end test runner, Python workload
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+
+echo "ttleak-bpf: installing missing packages: ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+	echo "ttleak-bpf: need root to install packages; run: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

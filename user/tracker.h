@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The tracker: plain C, no BPF. It consumes decoded events in order and keeps,
+ * per process and per device, the live buffers, each program's circular
+ * buffers (CBs) and the GraphTracker listener's view of CBs, and derives the
+ * findings of DESIGN.md. The same code serves live tracing, --replay and the
+ * unit tests. Every event is O(1) (amortised) except the bulk reset and the
+ * process exit, which visit what they reclaim.
+ */
+#ifndef TTLEAK_TRACKER_H
+#define TTLEAK_TRACKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "ttleak_event.h"
+
+/* Row index for CBs next to the buffer types in per-device statistics. */
+#define TRACKER_ROW_CB TTLEAK_BUF_TYPE_MAX
+#define TRACKER_ROWS (TTLEAK_BUF_TYPE_MAX + 1)
+#define TRACKER_MAX_SERIES 32
+
+struct tracker;
+
+struct tracker_opts {
+	/* The tracer attached to an already-running process: frees of unknown
+	 * buffers are allocations made before attach, not anomalies. */
+	bool attached_mid_run;
+};
+
+enum finding_kind {
+	FINDING_CB_TRACKING = 1,   /* dead program's CBs never reported deallocated */
+	FINDING_RECLAIMED_AT_CLOSE,/* buffer still live when its device closed */
+	FINDING_NEVER_FREED,       /* buffer still live when its process exited */
+	FINDING_GROWTH,            /* listener-visible live count rising across closes */
+	FINDING_ANOMALY,
+	FINDING_KIND_MAX
+};
+
+enum anomaly_kind {
+	ANOMALY_NONE = 0,
+	ANOMALY_UNKNOWN_FREE,      /* free of a buffer never seen allocated */
+	ANOMALY_DOUBLE_FREE,
+	ANOMALY_OVERLAP,           /* allocation at the address of a live buffer */
+	ANOMALY_KIND_MAX
+};
+
+/* A device as the report names it: chip id where readable, else pointer. */
+struct tracker_device_id {
+	int32_t chip_id;          /* TTLEAK_CHIP_UNKNOWN when not readable */
+	uint64_t ptr;             /* identity when chip_id is unknown; last pointer seen otherwise */
+	uint32_t ordinal;         /* first-seen order within the process, from 0 */
+};
+
+struct tracker_stats {
+	uint64_t live_count, live_bytes;
+	uint64_t peak_count, peak_bytes;
+	uint64_t allocs, alloc_bytes;
+	uint64_t frees, free_bytes;
+	uint64_t reclaimed, reclaimed_bytes;
+};
+
+struct tracker_device_info {
+	uint32_t tgid;
+	struct tracker_device_id id;
+	struct tracker_stats rows[TRACKER_ROWS]; /* by buffer type, then CB */
+	uint64_t listener_live;   /* what a GraphTracker listener counts as active now */
+	uint64_t closes;
+};
+
+/* One leaked (or anomalous) address on a device, with how often. */
+struct finding_site {
+	uint64_t address, size, count;
+};
+
+struct finding_group {
+	enum finding_kind kind;
+	enum anomaly_kind anomaly;
+	uint32_t tgid;
+	struct tracker_device_id device;
+	int row;                  /* buffer type, or TRACKER_ROW_CB */
+	uint64_t count, bytes;
+	uint64_t programs;        /* CB tracking: distinct dead programs */
+	struct finding_site *sites; /* sorted by count desc, then address */
+	size_t n_sites;
+	uint64_t series[TRACKER_MAX_SERIES]; /* growth: listener_live at each close */
+	size_t n_series;
+};
+
+struct tracker_process_info {
+	uint32_t tgid;
+	bool exited;
+	uint64_t events;
+	uint64_t pre_attach_frees, pre_attach_free_bytes; /* counted apart, not errors */
+	uint64_t late_frees;       /* frees of buffers already reclaimed in bulk */
+	uint64_t unknown_programs; /* destroyed programs never seen laid out */
+	uint64_t unreadable;       /* events whose fields could not be read */
+	uint64_t implausible;      /* buffer events with impossible values (layout?) */
+	uint64_t unattributed_cbs; /* CB allocations outside allocate_circular_buffers */
+};
+
+struct tracker_results {
+	struct tracker_process_info *processes; size_t n_processes;
+	struct tracker_device_info *devices; size_t n_devices;   /* by tgid, ordinal */
+	struct finding_group *findings; size_t n_findings;        /* by kind, tgid, device, row */
+	uint64_t events;
+};
+
+struct tracker *tracker__new(const struct tracker_opts *opts);
+void tracker__free(struct tracker *t);
+
+/* Feed one event; events of one thread must come in the order they happened. */
+void tracker__consume(struct tracker *t, const struct ttleak_event *ev);
+
+/* Snapshot of state and findings. Call at the end of a trace (or at any
+ * time for a live view); CB tracking findings are evaluated at that moment.
+ * Free with tracker_results__free(). NULL and errno on allocation failure. */
+struct tracker_results *tracker__results(struct tracker *t);
+void tracker_results__free(struct tracker_results *r);
+
+const char *tracker_row_name(int row);
+const char *finding_kind_name(enum finding_kind kind);
+const char *anomaly_kind_name(enum anomaly_kind kind);
+
+#endif /* TTLEAK_TRACKER_H */
