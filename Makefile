@@ -54,6 +54,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 all: $(TOOL) sim
 
 include tests/sim/sim.mk
+include tests/unit/fixtures.mk
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -67,6 +68,9 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c include/ttleak_event.h vmlinux/vmlinux.h | $(
 $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Keep the BPF object: it is an input of the skeleton, not a throwaway.
+.SECONDARY: $(BPF_OBJS)
 
 # Live modules include the skeleton; make it before compiling them.
 $(USER_LIVE_OBJS): $(SKELS)

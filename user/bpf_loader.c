@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "bpf_loader.h"
+#include "ttleak.skel.h"
+
+#define MAX_LINKS (PROBE_MAX * PROBE_MAX_TARGETS + 1)
+
+struct loader {
+	struct ttleak_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MAX_LINKS];
+	size_t n_links;
+	size_t n_uprobes;
+	uint64_t probe_mask;
+	loader_event_fn on_event;
+	void *ctx;
+};
+
+static bool verbose_libbpf;
+
+/* libbpf's own messages only with -v: ours say what failed and what to do. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	return verbose_libbpf ? vfprintf(stderr, fmt, args) : 0;
+}
+
+void loader__set_verbose(bool verbose)
+{
+	verbose_libbpf = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+/* Say what the environment lacks before libbpf fails obscurely. */
+static bool environment_ok(char *err, size_t errlen)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(err, errlen, "this kernel exposes no BTF (/sys/kernel/btf/vmlinux): "
+			 "ttleak-bpf needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or later)");
+		return false;
+	}
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK) != 0) {
+		snprintf(err, errlen, "this kernel has no uprobe support "
+			 "(/sys/bus/event_source/devices/uprobe): needs CONFIG_UPROBE_EVENTS=y");
+		return false;
+	}
+	return true;
+}
+
+static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
+{
+	const struct layout *lay = o->layout;
+
+	skel->rodata->target_tgid = o->pid > 0 ? (__u32)o->pid : 0;
+	skel->rodata->buffer_impl_offset = lay->buffer_impl_offset;
+	skel->rodata->buf_off_device = lay->off_device;
+	skel->rodata->buf_off_size = lay->off_size;
+	skel->rodata->buf_off_type = lay->off_type;
+	skel->rodata->buf_off_allocator = lay->off_allocator;
+	skel->rodata->buf_off_address = lay->off_address;
+	skel->rodata->buf_off_page_size = lay->off_page_size;
+	skel->rodata->device_id_offset = lay->device_id_offset;
+	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 16;
+	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+}
+
+static int attach_target(struct loader *l, const struct loader_opts *o, enum probe_id id,
+			 const struct probe_target *t, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
+	struct bpf_program *prog = bpf_object__find_program_by_name(l->skel->obj, t->bpf_program);
+	struct bpf_link *link;
+
+	if (!prog) {
+		snprintf(err, errlen, "internal error: no BPF program '%s'", t->bpf_program);
+		return -ENOENT;
+	}
+	link = bpf_program__attach_uprobe_opts(prog, o->pid > 0 ? o->pid : -1, o->lib_path,
+					       t->file_offset, &uopts);
+	if (!link) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "cannot attach uprobe to %s (%s+0x%llx): %s", t->demangled,
+			 o->lib_path, (unsigned long long)t->file_offset, strerror(-ret));
+		return ret;
+	}
+	l->links[l->n_links++] = link;
+	l->n_uprobes++;
+	l->probe_mask |= 1ull << id;
+	return 0;
+}
+
+static int attach_all(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+{
+	struct bpf_link *exit_link;
+	size_t id, i;
+	int ret;
+
+	for (id = 0; id < PROBE_MAX; id++) {
+		if (!o->plan->wanted[id])
+			continue;
+		for (i = 0; i < o->plan->n_targets[id]; i++) {
+			ret = attach_target(l, o, id, &o->plan->targets[id][i], err, errlen);
+			if (ret)
+				return ret;
+		}
+	}
+	exit_link = bpf_program__attach(l->skel->progs.process_exit);
+	if (!exit_link) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot attach the sched_process_exit tracepoint: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	l->links[l->n_links++] = exit_link;
+	return 0;
+}
+
+static int handle_ringbuf(void *ctx, void *data, size_t size)
+{
+	struct loader *l = ctx;
+
+	if (size < sizeof(struct ttleak_event))
+		return 0;
+	l->on_event(data, l->ctx);
+	return 0;
+}
+
+static void describe_load_error(int ret, char *err, size_t errlen)
+{
+	if (ret == -EPERM || ret == -EACCES)
+		snprintf(err, errlen, "permission denied loading BPF programs: run as root, or "
+			 "grant CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE (CAP_SYS_ADMIN on kernels "
+			 "before 5.8)");
+	else
+		snprintf(err, errlen, "cannot load the BPF programs: %s (run with -v for the "
+			 "verifier log)", strerror(-ret));
+}
+
+struct loader *loader__open(const struct loader_opts *o, char *err, size_t errlen,
+			    enum loader_failure *failure)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+	int ret;
+
+	*failure = LOADER_FAIL_ENVIRONMENT;
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->on_event = o->on_event;
+	l->ctx = o->ctx;
+	if (!environment_ok(err, errlen))
+		goto cleanup;
+	l->skel = ttleak_bpf__open();
+	if (!l->skel) {
+		describe_load_error(-errno, err, errlen);
+		goto cleanup;
+	}
+	configure(l->skel, o);
+	ret = ttleak_bpf__load(l->skel);
+	if (ret) {
+		describe_load_error(ret, err, errlen);
+		goto cleanup;
+	}
+	*failure = LOADER_FAIL_ATTACH;
+	if (attach_all(l, o, err, errlen))
+		goto cleanup;
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), handle_ringbuf, l, NULL);
+	if (!l->rb) {
+		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+	return l;
+cleanup:
+	loader__close(l);
+	return NULL;
+}
+
+int loader__poll(struct loader *l, int timeout_ms)
+{
+	int ret = ring_buffer__poll(l->rb, timeout_ms);
+
+	return ret == -EINTR ? 0 : ret;
+}
+
+size_t loader__attached(const struct loader *l, uint64_t *probe_mask)
+{
+	if (probe_mask)
+		*probe_mask = l->probe_mask;
+	return l->n_uprobes;
+}
+
+void loader__drops(const struct loader *l, uint64_t drops[TTLEAK_DROP_REASON_MAX])
+{
+	memcpy(drops, (const void *)l->skel->bss->drops, sizeof(l->skel->bss->drops));
+}
+
+void loader__detach(struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n_links; i++)
+		bpf_link__destroy(l->links[i]);
+	l->n_links = 0;
+	if (l->rb)
+		ring_buffer__consume(l->rb); /* what was submitted before detach */
+}
+
+void loader__close(struct loader *l)
+{
+	if (!l)
+		return;
+	loader__detach(l);
+	ring_buffer__free(l->rb);
+	ttleak_bpf__destroy(l->skel);
+	free(l);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Loads the BPF programs, configures them for one runtime build (layout,
+ * target process), attaches the uprobes of a probe plan and delivers events
+ * from the ring buffer to a callback.
+ */
+#ifndef TTLEAK_BPF_LOADER_H
+#define TTLEAK_BPF_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "ttleak_event.h"
+#include "layout.h"
+#include "probes.h"
+
+struct loader;
+
+typedef void (*loader_event_fn)(const struct ttleak_event *ev, void *ctx);
+
+struct loader_opts {
+	int pid;                      /* process to trace; -1 for every process */
+	const char *lib_path;         /* library file to attach to (host path) */
+	const struct layout *layout;
+	const struct probe_plan *plan;
+	size_t ringbuf_bytes;         /* power of two, >= page size */
+	loader_event_fn on_event;
+	void *ctx;
+};
+
+/* Exit status classes for load/attach failures (see main.c). */
+enum loader_failure {
+	LOADER_FAIL_ENVIRONMENT = 1,  /* no permission, no BTF, no uprobes: the user must act */
+	LOADER_FAIL_ATTACH,           /* the tracer could not attach: run not certified */
+};
+
+/* Opens, loads and attaches; NULL with a message in err and *failure set. */
+struct loader *loader__open(const struct loader_opts *opts, char *err, size_t errlen,
+			    enum loader_failure *failure);
+
+/* Deliver queued events; waits at most timeout_ms. Returns events or -errno. */
+int loader__poll(struct loader *l, int timeout_ms);
+
+/* Attached uprobes, and which probes (bit per enum probe_id). */
+size_t loader__attached(const struct loader *l, uint64_t *probe_mask);
+
+void loader__drops(const struct loader *l, uint64_t drops[TTLEAK_DROP_REASON_MAX]);
+
+/* Detaches every probe, then delivers what is still queued. */
+void loader__detach(struct loader *l);
+
+/* Detaches if needed and frees. */
+void loader__close(struct loader *l);
+
+/* Route libbpf's own messages to stderr (verbose) or drop them. */
+void loader__set_verbose(bool verbose);
+
+#endif /* TTLEAK_BPF_LOADER_H */

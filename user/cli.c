@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+const char *argp_program_version = "ttleak-bpf 0.1";
+const char *argp_program_bug_address = "the ttleak-bpf issue tracker";
+
+static const char doc[] =
+	"Find device-memory leaks in a running tt-metal program, without rebuilding or "
+	"restarting it.\n\n"
+	"Attaches BPF uprobes to the program's libtt_metal.so, follows buffer, circular-buffer "
+	"(CB), program and device events, and when the run ends (Ctrl-C, --duration, or the "
+	"process exits) prints live memory per device and each leak it found.\n\n"
+	"Examples:\n"
+	"  sudo ttleak-bpf -p 4242                   trace until Ctrl-C or exit\n"
+	"  sudo ttleak-bpf -p 4242 -d 60 --json r.json   one minute, JSON report too\n"
+	"  sudo ttleak-bpf -p 4242 --record ev.bin   keep the raw events\n"
+	"  ttleak-bpf --replay ev.bin                analyse them later (no root)\n"
+	"  ttleak-bpf --list-probes --lib build_Release/lib/libtt_metal.so\n\n"
+	"Exit status: 0 no finding, 1 leak or imbalance found, 2 usage or input error, "
+	"3 the run could not be certified (attach failed, events dropped or unreadable).\v"
+	"Findings: cb_tracking (programs died, track_deallocate_cb never reported their CBs), "
+	"reclaimed_at_close (buffers still live when their device closed), never_freed "
+	"(buffers live when the process exited), growth (a GraphTracker listener's active "
+	"count rising at every device close), anomalies (unknown or double frees, allocation "
+	"over a live buffer). Buffers allocated before the tracer attached are invisible to it; "
+	"their frees are counted apart.";
+
+enum {
+	OPT_LIST_PROBES = 0x100,
+	OPT_REPLAY,
+	OPT_LAYOUT,
+	OPT_ALLOW_DROPS,
+	OPT_RINGBUF,
+};
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "Trace the running process PID", 1 },
+	{ "lib", 'l', "PATH", 0,
+	  "Runtime library to probe (default: the libtt_metal.so that PID maps)", 1 },
+	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: until Ctrl-C or exit)", 1 },
+	{ "json", 'j', "FILE", 0, "Also write the report as JSON to FILE ('-' for stdout)", 2 },
+	{ "record", 'r', "FILE", 0, "Write the raw event log to FILE (for --replay)", 2 },
+	{ "replay", OPT_REPLAY, "FILE", 0, "Analyse a recorded event log; needs no root", 2 },
+	{ "list-probes", OPT_LIST_PROBES, NULL, 0,
+	  "List the runtime functions each probe resolves to in --lib or PID's library, "
+	  "and what a missing one disables; needs no root", 2 },
+	{ "layout", OPT_LAYOUT, "FILE", 0,
+	  "Struct offsets for this runtime build (key = value lines; see README)", 3 },
+	{ "allow-drops", OPT_ALLOW_DROPS, NULL, 0,
+	  "Do not exit 3 when events were dropped (the report still says so)", 3 },
+	{ "ringbuf", OPT_RINGBUF, "KIB", 0, "BPF ring buffer size in KiB, a power of two "
+	  "(default 4096)", 3 },
+	{ "quiet", 'q', NULL, 0, "No progress messages on stderr", 4 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's messages, including the verifier log", 4 },
+	{ 0 },
+};
+
+static int parse_long(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *text, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || end == text || *end != '\0' || !(v > 0) || v > 31 * 24 * 3600.0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct cli_opts *o = state->input;
+	long v;
+
+	switch (key) {
+	case 'p':
+		if (parse_long(arg, 1, 4194304, &v))
+			argp_error(state, "invalid PID '%s': expected a process id such as 4242", arg);
+		o->pid = (int)v;
+		break;
+	case 'l': o->lib = arg; break;
+	case 'd':
+		if (parse_seconds(arg, &o->duration_s))
+			argp_error(state, "invalid duration '%s': expected seconds > 0, e.g. 30 or 0.5",
+				   arg);
+		break;
+	case 'j': o->json_path = arg; break;
+	case 'r': o->record_path = arg; break;
+	case OPT_REPLAY: o->replay_path = arg; o->mode = MODE_REPLAY; break;
+	case OPT_LIST_PROBES: o->mode = MODE_LIST_PROBES; break;
+	case OPT_LAYOUT: o->layout_file = arg; break;
+	case OPT_ALLOW_DROPS: o->allow_drops = true; break;
+	case OPT_RINGBUF:
+		if (parse_long(arg, 4, 1 << 20, &v) || (v & (v - 1)))
+			argp_error(state, "invalid ring buffer size '%s' KiB: a power of two "
+				   "from 4 to 1048576", arg);
+		o->ringbuf_bytes = (size_t)v * 1024;
+		break;
+	case 'q': o->quiet = true; break;
+	case 'v': o->verbose = true; break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const char *check_combination(const struct cli_opts *o)
+{
+	switch (o->mode) {
+	case MODE_ATTACH:
+		if (!o->pid)
+			return "nothing to trace: give -p PID (or --replay FILE, --list-probes)";
+		break;
+	case MODE_LIST_PROBES:
+		if (!o->pid && !o->lib)
+			return "--list-probes needs --lib PATH or -p PID";
+		break;
+	case MODE_REPLAY:
+		if (o->pid || o->lib || o->record_path || o->duration_s)
+			return "--replay analyses a file: it takes no -p, --lib, --record or --duration";
+		break;
+	}
+	return NULL;
+}
+
+int cli__parse(int argc, char **argv, struct cli_opts *o)
+{
+	static const struct argp argp = { options, parse_opt, "-p PID", doc, NULL, NULL, NULL };
+	const char *problem;
+
+	memset(o, 0, sizeof(*o));
+	o->ringbuf_bytes = 4096 * 1024;
+	/* argp exits 64 on usage errors and 0 on --help; we want 2 and 0. */
+	argp_err_exit_status = EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, 0, NULL, o))
+		return EXIT_USAGE;
+	problem = check_combination(o);
+	if (problem) {
+		fprintf(stderr, "ttleak-bpf: %s\nTry 'ttleak-bpf --help' for more information.\n",
+			problem);
+		return EXIT_USAGE;
+	}
+	return 0;
+}

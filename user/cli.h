@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Command line of ttleak-bpf (argp). */
+#ifndef TTLEAK_CLI_H
+#define TTLEAK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum cli_mode {
+	MODE_ATTACH,      /* -p PID */
+	MODE_LIST_PROBES, /* --list-probes */
+	MODE_REPLAY,      /* --replay FILE */
+};
+
+struct cli_opts {
+	enum cli_mode mode;
+	int pid;                 /* 0 when not given */
+	const char *lib;         /* --lib */
+	const char *layout_file; /* --layout */
+	const char *json_path;   /* --json, "-" for stdout */
+	const char *record_path; /* --record */
+	const char *replay_path; /* --replay */
+	double duration_s;       /* 0: until Ctrl-C or the process exits */
+	size_t ringbuf_bytes;
+	bool allow_drops;
+	bool quiet;
+	bool verbose;
+};
+
+/* Exit statuses of every mode (README, "Exit codes"). */
+enum exit_status {
+	EXIT_CLEAN = 0,
+	EXIT_LEAK = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNCERTIFIED = 3,
+};
+
+/* Parses argv: 0, or EXIT_USAGE after saying why. --help and --version
+ * print and exit 0 from inside argp. */
+int cli__parse(int argc, char **argv, struct cli_opts *opts);
+
+#endif /* TTLEAK_CLI_H */

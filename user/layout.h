@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Struct layouts: where the BPF programs find Buffer fields and the chip id
+ * in the traced process's objects. They differ per runtime generation
+ * (TTMETAL_API.md, "Buffer layout"), so the loader picks a profile by the
+ * generation the resolved symbols reveal, or reads one from --layout FILE.
+ */
+#ifndef TTLEAK_LAYOUT_H
+#define TTLEAK_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct layout {
+	char name[64];
+	int32_t buffer_impl_offset; /* <0: fields inline in Buffer; else offset of BufferImpl* */
+	uint32_t off_device, off_size, off_type, off_allocator, off_address, off_page_size;
+	int32_t device_id_offset;   /* Device::id_; <0 unknown: devices named by pointer */
+	char source[96];            /* where the numbers come from, for the report */
+};
+
+/* Built-in profile by name ("2026", "2025"); NULL when there is none. */
+const struct layout *layout__builtin(const char *generation);
+
+/*
+ * Read a layout file: "key = value" lines, '#' comments. Keys: name,
+ * buffer_impl_offset, device, size, buffer_type, allocator, address,
+ * page_size, device_id_offset. Unset keys keep the values of *out, so a file
+ * can override one field of a built-in profile. Returns 0, or -errno with a
+ * message in err naming the file, line and problem.
+ */
+int layout__load_file(const char *path, struct layout *out, char *err, size_t errlen);
+
+#endif /* TTLEAK_LAYOUT_H */

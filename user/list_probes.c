@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "layout.h"
+#include "list_probes.h"
+#include "probes.h"
+#include "target.h"
+
+static void print_probe(const struct probe_plan *plan, enum probe_id id)
+{
+	const struct probe_def *def = probes__def(id);
+	char disables[128];
+	size_t i;
+
+	if (!plan->wanted[id]) {
+		printf("  %-32s not used in this generation\n", def->label);
+		return;
+	}
+	if (plan->n_targets[id] == 0) {
+		probes__describe_checks(def->needed_by, disables, sizeof(disables));
+		printf("  %-32s MISSING (%s)%s%s\n", def->label, def->required ? "required" : "optional",
+		       disables[0] ? "; disables: " : "", disables);
+		return;
+	}
+	for (i = 0; i < plan->n_targets[id]; i++)
+		printf("  %-32s %-9s 0x%08" PRIx64 "  %s\n", i ? "" : def->label,
+		       i ? "" : (def->required ? "required" : "optional"),
+		       plan->targets[id][i].file_offset, plan->targets[id][i].demangled);
+}
+
+static void print_layout(const struct probe_plan *plan)
+{
+	const struct layout *l = plan->generation[0] ? layout__builtin(plan->generation) : NULL;
+
+	if (l)
+		printf("layout: %s (Buffer %s; Device::id_ at %d)\n", l->source,
+		       l->buffer_impl_offset < 0 ? "fields inline" : "-> BufferImpl",
+		       l->device_id_offset);
+	else
+		printf("layout: no built-in profile for this build: tracing needs --layout FILE\n");
+}
+
+int list_probes__run(const struct cli_opts *opts)
+{
+	struct probe_plan plan;
+	struct target t;
+	char err[512], missing[256];
+	size_t id;
+	int ret;
+
+	if (target__resolve(opts->pid, opts->lib, &t, err, sizeof(err))) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return EXIT_USAGE;
+	}
+	ret = probes__resolve(t.host_path, &plan);
+	if (ret) {
+		fprintf(stderr, "ttleak-bpf: %s: %s\n", t.host_path,
+			ret == -ENOEXEC ? "not an x86-64 ELF library" : strerror(-ret));
+		return EXIT_USAGE;
+	}
+	printf("library: %s\n", t.mapped_path);
+	printf("symbols: %" PRIu64 " scanned; %s; %s; build id %s\n", plan.symbols_scanned,
+	       plan.has_symtab ? ".symtab present" : "stripped (exports only)",
+	       plan.has_debuginfo ? "DWARF present" : "no DWARF",
+	       plan.build_id[0] ? plan.build_id : "none");
+	printf("API generation: %s\n", plan.generation[0] ? plan.generation : "unknown");
+	print_layout(&plan);
+	printf("\n  %-32s %-9s %-10s  %s\n", "probe", "", "offset", "function");
+	for (id = 0; id < PROBE_MAX; id++)
+		print_probe(&plan, id);
+	probes__missing_required(&plan, missing, sizeof(missing));
+	if (missing[0]) {
+		fprintf(stderr, "\nttleak-bpf: required functions missing: %s; this library cannot "
+			"be traced\n", missing);
+		return EXIT_USAGE;
+	}
+	return EXIT_CLEAN;
+}

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* ttleak-bpf: find device-memory leaks in running tt-metal programs. */
+#include "bpf_attach.h"
+#include "cli.h"
+#include "list_probes.h"
+#include "replay.h"
+
+int main(int argc, char **argv)
+{
+	struct cli_opts opts;
+	int status = cli__parse(argc, argv, &opts);
+
+	if (status)
+		return status;
+	switch (opts.mode) {
+	case MODE_LIST_PROBES:
+		return list_probes__run(&opts);
+	case MODE_REPLAY:
+		return replay__run(&opts);
+	default:
+		return bpf_attach__run(&opts);
+	}
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "probes.h"
+
+#define TT "tt::tt_metal::"
+#define NAMES(...) (const char *const[]){ __VA_ARGS__ }, \
+	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
+
+/*
+ * Allocation is observed at GraphTracker::track_allocate, which the runtime
+ * calls once the address is set, so one entry probe reads everything; the
+ * allocator's own allocate_buffer would need a return probe for the address.
+ * Frees are observed at the allocator, which frees even where track_deallocate
+ * is skipped (device no longer initialized).
+ */
+static const struct probe_def defs[PROBE_MAX] = {
+	[PROBE_BUFFER_ALLOC] = { "buffer allocate", "buffer_alloc", true, CHECK_ALL & ~CHECK_CB_TRACKING,
+		NAMES(TT "GraphTracker::track_allocate") },
+	[PROBE_BUFFER_FREE] = { "buffer free", "buffer_free", true, CHECK_ALL & ~CHECK_CB_TRACKING,
+		NAMES(TT "AllocatorImpl::deallocate_buffer", TT "Allocator::deallocate_buffer") },
+	/* Without a bulk reset, buffers reclaimed at close would be reported
+	 * as never freed: a wrong finding, so this one is required. */
+	[PROBE_ALLOCATOR_RESET] = { "allocator bulk reset", "allocator_reset", true,
+		CHECK_RECLAIMED | CHECK_NEVER_FREED | CHECK_GROWTH,
+		NAMES(TT "AllocatorImpl::deallocate_buffers", TT "Allocator::deallocate_buffers") },
+	[PROBE_ALLOCATOR_CLEAR] = { "allocator clear", "allocator_reset", false, 0,
+		NAMES(TT "AllocatorImpl::clear", TT "Allocator::clear") },
+	[PROBE_CB_LAYOUT] = { "CB layout", "cb_layout", false, CHECK_CB_TRACKING | CHECK_GROWTH,
+		NAMES(TT "detail::ProgramImpl::allocate_circular_buffers",
+		      TT "Program::allocate_circular_buffers") },
+	[PROBE_CB_ALLOC] = { "CB allocate", "cb_alloc", false, CHECK_CB_TRACKING | CHECK_GROWTH,
+		NAMES(TT "GraphTracker::track_allocate_cb") },
+	[PROBE_CB_DEALLOC] = { "CB deallocate report", "cb_dealloc", false,
+		CHECK_CB_TRACKING | CHECK_GROWTH,
+		NAMES(TT "GraphTracker::track_deallocate_cb") },
+	[PROBE_PROGRAM_IMPL_DTOR] = { "program destroy (~ProgramImpl)", "program_destroy", false,
+		CHECK_CB_TRACKING, NAMES(TT "detail::ProgramImpl::~ProgramImpl") },
+	[PROBE_PROGRAM_DTOR] = { "program destroy (~Program)", "program_destroy", false,
+		CHECK_CB_TRACKING, NAMES(TT "Program::~Program") },
+	[PROBE_DEVICE_CLOSE] = { "device close", "device_close", false, CHECK_GROWTH,
+		NAMES(TT "Device::close") },
+};
+
+const struct probe_def *probes__def(enum probe_id id)
+{
+	return id < PROBE_MAX ? &defs[id] : NULL;
+}
+
+/* track_deallocate_cb() of mid 2025 has no device argument: another program. */
+static const char *program_for(enum probe_id id, const struct sym_match *m)
+{
+	if (id == PROBE_CB_DEALLOC && strcmp(m->params, "()") == 0)
+		return "cb_dealloc_all";
+	return defs[id].bpf_program;
+}
+
+static void add_target(struct probe_plan *plan, enum probe_id id, const struct sym_match *m)
+{
+	struct probe_target *t;
+
+	if (plan->n_targets[id] == PROBE_MAX_TARGETS)
+		return;
+	t = &plan->targets[id][plan->n_targets[id]++];
+	t->bpf_program = program_for(id, m);
+	t->file_offset = m->file_offset;
+	snprintf(t->demangled, sizeof(t->demangled), "%s", m->demangled);
+}
+
+/*
+ * The program whose CBs allocate_circular_buffers lays out is the one whose
+ * destructor frees them: ProgramImpl in 2026, Program before. Probing the
+ * other destructor too would report programs that never had CBs.
+ */
+static void choose_program_destructor(struct probe_plan *plan)
+{
+	bool impl_owns = plan->n_targets[PROBE_CB_LAYOUT] &&
+			 strstr(plan->targets[PROBE_CB_LAYOUT][0].demangled, "ProgramImpl::");
+
+	plan->wanted[impl_owns ? PROBE_PROGRAM_DTOR : PROBE_PROGRAM_IMPL_DTOR] = false;
+}
+
+static void detect_generation(struct probe_plan *plan)
+{
+	const char *owner = plan->n_targets[PROBE_BUFFER_FREE]
+				    ? plan->targets[PROBE_BUFFER_FREE][0].demangled : "";
+
+	if (strstr(owner, "::v0::"))
+		snprintf(plan->generation, sizeof(plan->generation), "2024");
+	else if (strstr(owner, "AllocatorImpl::"))
+		snprintf(plan->generation, sizeof(plan->generation), "2026");
+	else if (strstr(owner, "Allocator::"))
+		snprintf(plan->generation, sizeof(plan->generation), "2025");
+}
+
+static void compute_checks(struct probe_plan *plan)
+{
+	size_t id;
+
+	plan->checks = CHECK_ALL;
+	for (id = 0; id < PROBE_MAX; id++)
+		if (plan->wanted[id] && plan->n_targets[id] == 0)
+			plan->checks &= ~defs[id].needed_by;
+	/* Either destructor serves; the unwanted one is not needed. */
+	if (!plan->wanted[PROBE_PROGRAM_DTOR] && !plan->wanted[PROBE_PROGRAM_IMPL_DTOR])
+		plan->checks &= ~CHECK_CB_TRACKING;
+}
+
+int probes__resolve(const char *lib_path, struct probe_plan *plan)
+{
+	struct sym_want wants[PROBE_MAX];
+	struct sym_result res;
+	size_t i;
+	int err;
+
+	memset(plan, 0, sizeof(*plan));
+	memset(&res, 0, sizeof(res));
+	for (i = 0; i < PROBE_MAX; i++) {
+		wants[i].qualified_names = defs[i].names;
+		wants[i].n_names = defs[i].n_names;
+		plan->wanted[i] = true;
+	}
+	err = symbols__resolve(lib_path, wants, PROBE_MAX, &res);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < res.n; i++)
+		add_target(plan, res.matches[i].want, &res.matches[i]);
+	plan->has_symtab = res.has_symtab;
+	plan->has_debuginfo = res.has_debuginfo;
+	plan->symbols_scanned = res.symbols_scanned;
+	snprintf(plan->build_id, sizeof(plan->build_id), "%s", res.build_id);
+	choose_program_destructor(plan);
+	detect_generation(plan);
+	compute_checks(plan);
+cleanup:
+	sym_result__free(&res);
+	return err;
+}
+
+static void append(char *buf, size_t size, const char *item)
+{
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, size - len, "%s%s", len ? ", " : "", item);
+}
+
+void probes__missing_required(const struct probe_plan *plan, char *buf, size_t size)
+{
+	size_t id;
+
+	buf[0] = '\0';
+	for (id = 0; id < PROBE_MAX; id++)
+		if (defs[id].required && plan->n_targets[id] == 0)
+			append(buf, size, defs[id].names[0]);
+}
+
+void probes__describe_checks(uint32_t missing, char *buf, size_t size)
+{
+	static const char *const names[] = { "cb_tracking", "reclaimed_at_close", "never_freed",
+					     "growth", "anomalies" };
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (missing & (1u << i))
+			append(buf, size, names[i]);
+}
+
+uint32_t probes__checks_for_mask(uint64_t attached)
+{
+	uint32_t checks = CHECK_ALL;
+	size_t id;
+
+	for (id = 0; id < PROBE_MAX; id++) {
+		if (id == PROBE_PROGRAM_IMPL_DTOR || id == PROBE_PROGRAM_DTOR ||
+		    id == PROBE_ALLOCATOR_CLEAR)
+			continue;
+		if (!(attached & (1ull << id)))
+			checks &= ~defs[id].needed_by;
+	}
+	if (!(attached & ((1ull << PROBE_PROGRAM_IMPL_DTOR) | (1ull << PROBE_PROGRAM_DTOR))))
+		checks &= ~CHECK_CB_TRACKING;
+	return checks;
+}

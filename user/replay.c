@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <string.h>
+#include "event_log.h"
+#include "output.h"
+#include "probes.h"
+#include "replay.h"
+
+static void describe_recording(const struct event_log_header *h, const char *path,
+			       struct run_info *run)
+{
+	memset(run, 0, sizeof(*run));
+	run->pid = (int)h->target_pid;
+	run->replay_path = path;
+	run->attached_mid_run = h->flags & EVENT_LOG_F_ATTACHED;
+	run->checks = probes__checks_for_mask(h->probe_mask);
+	snprintf(run->layout_source, sizeof(run->layout_source), "as recorded");
+	run->stop_reason = "end of recording";
+}
+
+int replay__run(const struct cli_opts *opts)
+{
+	struct event_log_header h;
+	struct event_log_reader *reader;
+	struct tracker_opts topts = { 0 };
+	struct tracker *t = NULL;
+	struct run_info run;
+	struct ttleak_event ev;
+	uint64_t first_ns = 0, last_ns = 0;
+	char err[512];
+	int ret, status = EXIT_USAGE;
+
+	reader = event_log_reader__open(opts->replay_path, &h, err, sizeof(err));
+	if (!reader) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return EXIT_USAGE;
+	}
+	describe_recording(&h, opts->replay_path, &run);
+	run.allow_drops = opts->allow_drops;
+	topts.attached_mid_run = run.attached_mid_run;
+	t = tracker__new(&topts);
+	if (!t) {
+		fprintf(stderr, "ttleak-bpf: out of memory\n");
+		goto cleanup;
+	}
+	while ((ret = event_log_reader__next(reader, &ev, err, sizeof(err))) == 1) {
+		first_ns = first_ns ? first_ns : ev.ts_ns;
+		last_ns = ev.ts_ns;
+		tracker__consume(t, &ev);
+	}
+	if (ret < 0) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		goto cleanup;
+	}
+	memcpy(run.drops, event_log_reader__footer(reader)->drops, sizeof(run.drops));
+	run.duration_s = (last_ns - first_ns) / 1e9;
+	status = output__finish(opts, &run, t);
+cleanup:
+	tracker__free(t);
+	event_log_reader__close(reader);
+	return status;
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <string.h>
+#include "cli.h"
+#include "probes.h"
+#include "report_text.h"
+#include "verdict.h"
+
+#define MAX_SITES_SHOWN 8
+
+const char *report__finding_title(const struct finding_group *g)
+{
+	switch (g->kind) {
+	case FINDING_CB_TRACKING: return "CB tracking imbalance";
+	case FINDING_RECLAIMED_AT_CLOSE: return "Reclaimed at device close";
+	case FINDING_NEVER_FREED: return "Never freed before exit";
+	case FINDING_GROWTH: return "Growth across device closes";
+	default:
+		switch (g->anomaly) {
+		case ANOMALY_DOUBLE_FREE: return "Anomaly: double free";
+		case ANOMALY_OVERLAP: return "Anomaly: allocation over a live buffer";
+		default: return "Anomaly: free of a buffer never seen allocated";
+		}
+	}
+}
+
+const char *report__finding_advice(const struct finding_group *g)
+{
+	switch (g->kind) {
+	case FINDING_CB_TRACKING:
+		return "Programs were destroyed but GraphTracker::track_deallocate_cb was not "
+		       "called for this device afterwards, so a GraphTracker listener (graph "
+		       "capture, an allocation server) still counts their CBs as allocated. The "
+		       "CB space itself is free again: it belongs to the program. Look at "
+		       "~ProgramImpl -> deallocate_circular_buffers().";
+	case FINDING_RECLAIMED_AT_CLOSE:
+		return "These buffers were still allocated when the device closed and were "
+		       "reclaimed in bulk by the allocator reset, never freed one by one. Find "
+		       "what holds them past their use: a program cache, a callback, a global. "
+		       "Top-down DRAM addresses just under a bank's end (0x3FFFF000 for a "
+		       "4 KiB-per-bank buffer) are where program kernel binaries are placed.";
+	case FINDING_NEVER_FREED:
+		return "These buffers were still allocated when the process exited: neither freed "
+		       "nor reclaimed by a device close. Close devices before exit and find who "
+		       "still references the buffers.";
+	case FINDING_GROWTH:
+		return "What a GraphTracker listener counts as active on this device (buffers "
+		       "never freed one by one, plus CBs not reported deallocated) rose at every "
+		       "device close: each open/close cycle leaves more behind.";
+	default:
+		switch (g->anomaly) {
+		case ANOMALY_DOUBLE_FREE:
+			return "The allocator freed the same address twice without an allocation "
+			       "in between.";
+		case ANOMALY_OVERLAP:
+			return "The allocator handed out an address the tracer still held as live: "
+			       "a free was missed (an event lost, or a free path not probed).";
+		default:
+			return "The tracer saw the free but never the allocation, although it traced "
+			       "the process from the start: an allocation path is not probed.";
+		}
+	}
+}
+
+static void format_device(char *buf, size_t size, const struct tracker_device_id *d)
+{
+	if (d->chip_id != TTLEAK_CHIP_UNKNOWN)
+		snprintf(buf, size, "chip %d", d->chip_id);
+	else
+		snprintf(buf, size, "device#%u (0x%" PRIx64 ")", d->ordinal, d->ptr);
+}
+
+static void format_bytes(char *buf, size_t size, uint64_t bytes)
+{
+	if (bytes >= 1024 * 1024)
+		snprintf(buf, size, "%.1f MiB", bytes / 1048576.0);
+	else if (bytes >= 1024)
+		snprintf(buf, size, "%.1f KiB", bytes / 1024.0);
+	else
+		snprintf(buf, size, "%" PRIu64 " B", bytes);
+}
+
+static void write_header(FILE *out, const struct run_info *run, const struct tracker_results *r)
+{
+	uint64_t drops = 0;
+	size_t i;
+
+	for (i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
+		drops += run->drops[i];
+	fprintf(out, "ttleak-bpf report\n");
+	if (run->replay_path)
+		fprintf(out, "  replay of   %s\n", run->replay_path);
+	fprintf(out, "  process     %d%s%s\n", run->pid, run->command[0] ? "  " : "", run->command);
+	fprintf(out, "  runtime     %s (API generation %s; layout: %s)\n",
+		run->lib_path[0] ? run->lib_path : "?",
+		run->generation[0] ? run->generation : "unknown", run->layout_source);
+	fprintf(out, "  traced      %.1f s, %" PRIu64 " events, %" PRIu64 " dropped%s%s\n",
+		run->duration_s, r->events, drops, run->stop_reason ? "; ended: " : "",
+		run->stop_reason ? run->stop_reason : "");
+	if (run->attached_mid_run)
+		fprintf(out, "  attached    to a running process: buffers allocated before attach "
+			"are not seen\n");
+}
+
+static void write_device(FILE *out, const struct tracker_device_info *d)
+{
+	char dev[64], live[32], peak[32];
+	int row;
+
+	format_device(dev, sizeof(dev), &d->id);
+	for (row = 0; row < TRACKER_ROWS; row++) {
+		const struct tracker_stats *s = &d->rows[row];
+
+		if (!s->allocs && !s->live_count && !s->reclaimed)
+			continue;
+		format_bytes(live, sizeof(live), s->live_bytes);
+		format_bytes(peak, sizeof(peak), s->peak_bytes);
+		fprintf(out, "  %-10s %-8s %8" PRIu64 " %12s %12s %9" PRIu64 " %9" PRIu64
+			" %10" PRIu64 "\n", dev, tracker_row_name(row), s->live_count, live, peak,
+			s->allocs, s->frees, s->reclaimed);
+		dev[0] = '\0';
+	}
+}
+
+static void write_process(FILE *out, const struct tracker_process_info *p,
+			  const struct tracker_results *r)
+{
+	size_t i;
+
+	fprintf(out, "\nProcess %u%s\n", p->tgid, p->exited ? " (exited)" : " (running)");
+	fprintf(out, "  %-10s %-8s %8s %12s %12s %9s %9s %10s\n", "device", "type",
+		p->exited ? "at exit" : "live", "bytes", "peak", "allocs", "frees", "reclaimed");
+	for (i = 0; i < r->n_devices; i++)
+		if (r->devices[i].tgid == p->tgid)
+			write_device(out, &r->devices[i]);
+	if (p->pre_attach_frees)
+		fprintf(out, "  %" PRIu64 " frees (%" PRIu64 " bytes) of buffers allocated before "
+			"attach: counted apart, not errors\n", p->pre_attach_frees,
+			p->pre_attach_free_bytes);
+	if (p->late_frees)
+		fprintf(out, "  %" PRIu64 " frees of buffers already reclaimed at device close\n",
+			p->late_frees);
+	if (p->unreadable || p->implausible)
+		fprintf(out, "  WARNING: %" PRIu64 " events had unreadable and %" PRIu64
+			" implausible fields: the struct layout may not match this build "
+			"(see --layout); numbers may be wrong\n", p->unreadable, p->implausible);
+	if (p->unattributed_cbs)
+		fprintf(out, "  %" PRIu64 " CB allocations outside allocate_circular_buffers were "
+			"not attributed to a program\n", p->unattributed_cbs);
+}
+
+static void write_sites(FILE *out, const struct finding_group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n_sites && i < MAX_SITES_SHOWN; i++)
+		fprintf(out, "      0x%-10" PRIx64 " (%" PRIu64 ")  %" PRIu64 " bytes  x%" PRIu64
+			"\n", g->sites[i].address, g->sites[i].address, g->sites[i].size,
+			g->sites[i].count);
+	if (g->n_sites > MAX_SITES_SHOWN)
+		fprintf(out, "      ... %zu more addresses (all of them in --json)\n",
+			g->n_sites - MAX_SITES_SHOWN);
+}
+
+static void write_finding(FILE *out, size_t n, const struct finding_group *g)
+{
+	char dev[64], bytes[32];
+	size_t i;
+
+	format_device(dev, sizeof(dev), &g->device);
+	format_bytes(bytes, sizeof(bytes), g->bytes);
+	fprintf(out, "\n[%zu] %s: pid %u, %s", n, report__finding_title(g), g->tgid, dev);
+	if (g->kind == FINDING_GROWTH) {
+		fprintf(out, "\n    listener-visible active allocations after each close:");
+		for (i = 0; i < g->n_series; i++)
+			fprintf(out, "%s%" PRIu64, i ? " -> " : " ", g->series[i]);
+		fprintf(out, "\n");
+	} else {
+		fprintf(out, ", %s: %" PRIu64 " %s, %" PRIu64 " bytes (%s)", tracker_row_name(g->row),
+			g->count, g->row == TRACKER_ROW_CB ? "CBs" : "buffers", g->bytes, bytes);
+		if (g->kind == FINDING_CB_TRACKING)
+			fprintf(out, " from %" PRIu64 " destroyed programs", g->programs);
+		fprintf(out, "\n");
+		write_sites(out, g);
+	}
+	fprintf(out, "    %s\n", report__finding_advice(g));
+}
+
+static void write_verdict(FILE *out, const struct run_info *run, const struct tracker_results *r)
+{
+	uint32_t missing = CHECK_ALL & ~run->checks;
+	char names[128];
+
+	if (missing) {
+		probes__describe_checks(missing, names, sizeof(names));
+		fprintf(out, "\nNot checked (probes missing in this build): %s\n", names);
+	}
+	if (!verdict__certified(run, r))
+		fprintf(out, "\nResult: NOT CERTIFIED: %" PRIu64 " events were lost or unreadable, "
+			"so leaks may be missed or wrong (exit %d)%s\n",
+			verdict__lost_events(run, r), EXIT_UNCERTIFIED,
+			run->drops[TTLEAK_DROP_RINGBUF_FULL] ?
+				"; a larger --ringbuf helps with dropped events" : "");
+	else if (r->n_findings)
+		fprintf(out, "\nResult: %zu finding%s (exit %d)\n", r->n_findings,
+			r->n_findings == 1 ? "" : "s", EXIT_LEAK);
+	else
+		fprintf(out, "\nResult: no leak found (exit %d)\n", EXIT_CLEAN);
+}
+
+void report_text__write(FILE *out, const struct run_info *run, const struct tracker_results *r)
+{
+	size_t i;
+
+	write_header(out, run, r);
+	for (i = 0; i < r->n_processes; i++)
+		write_process(out, &r->processes[i], r);
+	if (r->n_findings)
+		fprintf(out, "\nFindings\n");
+	for (i = 0; i < r->n_findings; i++)
+		write_finding(out, i + 1, &r->findings[i]);
+	write_verdict(out, run, r);
+}

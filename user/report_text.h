@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The report a person reads: per device memory, then each finding. */
+#ifndef TTLEAK_REPORT_TEXT_H
+#define TTLEAK_REPORT_TEXT_H
+
+#include <stdio.h>
+#include "run_info.h"
+#include "tracker.h"
+
+void report_text__write(FILE *out, const struct run_info *run, const struct tracker_results *r);
+
+/* Finding explanations, shared with the JSON report. */
+const char *report__finding_title(const struct finding_group *g);
+const char *report__finding_advice(const struct finding_group *g);
+
+#endif /* TTLEAK_REPORT_TEXT_H */

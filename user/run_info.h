@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What a report says about the run itself, next to the tracker's results. */
+#ifndef TTLEAK_RUN_INFO_H
+#define TTLEAK_RUN_INFO_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "ttleak_event.h"
+
+struct run_info {
+	int pid;
+	char command[256];          /* the traced command line, "" if unknown */
+	char lib_path[PATH_MAX];    /* library as the process sees it */
+	char generation[16];        /* "2026", "2025", "" */
+	char layout_source[96];
+	bool attached_mid_run;
+	const char *replay_path;    /* non-NULL for --replay */
+	double duration_s;
+	size_t probes_attached;
+	uint32_t checks;            /* enum check_bit: findings this run could check */
+	uint64_t events;
+	uint64_t drops[TTLEAK_DROP_REASON_MAX];
+	bool allow_drops;
+	const char *stop_reason;    /* "process exited", "interrupted", "duration reached" */
+};
+
+#endif /* TTLEAK_RUN_INFO_H */

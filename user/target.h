@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The process and runtime library to trace, and how to describe them. */
+#ifndef TTLEAK_TARGET_H
+#define TTLEAK_TARGET_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#define TTLEAK_LIB_PREFIX "libtt_metal"
+
+struct target {
+	int pid;                    /* 0 when only a library was given */
+	char host_path[PATH_MAX];   /* the library file as the tracer opens it */
+	char mapped_path[PATH_MAX]; /* as the process sees it (or as given) */
+	char command[256];          /* /proc/PID/cmdline, spaces between arguments */
+};
+
+/* Find the library: --lib if given, else the one PID maps. 0, or -errno
+ * with a message in err saying what is wrong and what to do. */
+int target__resolve(int pid, const char *lib, struct target *t, char *err, size_t errlen);
+
+#endif /* TTLEAK_TARGET_H */
