@@ -27,7 +27,8 @@ endif
 
 WARNINGS := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += $(WARNINGS) -std=gnu11 -Iinclude -I$(OUTPUT) -MMD -MP
+# Flags the build needs whatever CFLAGS the user gives (make CFLAGS=...).
+ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -std=gnu11 -Iinclude -Iuser -I$(OUTPUT) -MMD -MP
 LDLIBS   += -lbpf -lelf -ldw -lz -ljson-c -lstdc++
 
 # BPF objects are compiled by clang whatever CC is.
@@ -77,7 +78,7 @@ $(USER_LIVE_OBJS): $(SKELS)
 
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(CORE_LIB): $(USER_CORE_OBJS)
 	$(call msg,AR,$@)
@@ -85,11 +86,11 @@ $(CORE_LIB): $(USER_CORE_OBJS)
 
 $(TOOL): $(USER_LIVE_OBJS) $(CORE_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(CORE_LIB) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(CORE_LIB) $(LDLIBS) -lcmocka -o $@
 
 .PHONY: all deps test unit-test e2e-test demo install clean vmlinux sanitize
 

@@ -1,0 +1,74 @@
+# Fixture libraries for the unit tests (included from the top Makefile after
+# UNIT_BINS is defined).
+#
+# tests/unit/fixtures/ttmetal_decls.cpp declares the tt-metal functions of each
+# API generation; g++ turns it into shared libraries carrying the real Itanium
+# mangled names, which tests/unit/test_symbols.c resolves:
+#   libgen2024.so          late 2024 (inline namespace v0), no -g, linked at
+#                          0x400000 so that addresses differ from file offsets
+#   libgen2025.so          mid 2025, no -g
+#   libgen2026.so          2026 main, with -g (.debug_info, .symtab)
+#   libgen2026-stripped.so the same, stripped: .dynsym only
+# They live in $(OUTPUT)/tests/fixtures, next to the test binaries; the tests
+# find them from /proc/self/exe (override with TTLEAK_FIXTURE_DIR=DIR).
+# They are read at run time, not linked, so they are order-only prerequisites:
+# building a test makes them, changing them does not relink the test.
+#
+# BENCH_FIXTURES: a generated library with 300,000+ functions for measuring
+# symbol resolution (slow to compile, so not built by the unit tests):
+#   make $(OUTPUT)/bench/libbig.so
+#   TTLEAK_BENCH_LIB=$(OUTPUT)/bench/libbig.so $(OUTPUT)/tests/test_symbols
+
+STRIP            ?= strip
+FIXTURE_DIR      := $(OUTPUT)/tests/fixtures
+FIXTURE_SRC      := tests/unit/fixtures/ttmetal_decls.cpp
+FIXTURE_GEN_LIBS := $(FIXTURE_DIR)/libgen2024.so $(FIXTURE_DIR)/libgen2025.so \
+		    $(FIXTURE_DIR)/libgen2026.so
+UNIT_FIXTURES    := $(FIXTURE_GEN_LIBS) $(FIXTURE_DIR)/libgen2026-stripped.so
+# -O2 like a release build (destructor aliases, no frame noise); the build id
+# lets tests compare a library with its stripped copy.
+FIXTURE_CXXFLAGS := -O2 -fPIC -shared -std=c++17 -Wall -Wextra -Werror -Wl,--build-id=sha1
+
+$(FIXTURE_DIR):
+	$(Q)mkdir -p $@
+
+$(FIXTURE_DIR)/libgen2026.so: FIXTURE_EXTRA := -g
+$(FIXTURE_DIR)/libgen2024.so: FIXTURE_EXTRA := -Wl,-Ttext-segment=0x400000
+
+$(FIXTURE_GEN_LIBS): $(FIXTURE_DIR)/libgen%.so: $(FIXTURE_SRC) tests/unit/fixtures.mk | $(FIXTURE_DIR)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(FIXTURE_CXXFLAGS) $(FIXTURE_EXTRA) -DTTLEAK_GEN=$* $< -o $@
+
+$(FIXTURE_DIR)/libgen2026-stripped.so: $(FIXTURE_DIR)/libgen2026.so
+	$(call msg,STRIP,$@)
+	$(Q)$(STRIP) -o $@ $<
+
+$(OUTPUT)/tests/test_symbols: | $(UNIT_FIXTURES)
+
+BENCH_DIR      := $(OUTPUT)/bench
+BENCH_FIXTURES := $(BENCH_DIR)/libbig.so
+# Split in parts so that make -j compiles them in parallel.
+BENCH_BIG_PARTS := 0 1 2 3 4 5 6 7
+BENCH_BIG_SRCS  := $(patsubst %,$(BENCH_DIR)/big/part%.cpp,$(BENCH_BIG_PARTS))
+BENCH_BIG_OBJS  := $(BENCH_BIG_SRCS:.cpp=.o) $(BENCH_DIR)/big/ttmetal_gen2026.o
+
+# One generator run writes every part (a grouped target, GNU make >= 4.3).
+$(BENCH_BIG_SRCS) &: tests/unit/gen_big_lib.py
+	$(call msg,GEN,$(BENCH_DIR)/big)
+	$(Q)mkdir -p $(BENCH_DIR)/big
+	$(Q)$(PYTHON) tests/unit/gen_big_lib.py --out-dir $(BENCH_DIR)/big \
+		--parts $(words $(BENCH_BIG_PARTS))
+
+$(BENCH_DIR)/big/%.o: $(BENCH_DIR)/big/%.cpp
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O0 -fPIC -std=c++17 -c $< -o $@
+
+# The real probe targets, as in libgen2026.so.
+$(BENCH_DIR)/big/ttmetal_gen2026.o: $(FIXTURE_SRC)
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) -O2 -fPIC -std=c++17 -DTTLEAK_GEN=2026 -c $< -o $@
+
+$(BENCH_DIR)/libbig.so: $(BENCH_BIG_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CXX) -shared -Wl,--build-id=sha1 $^ -o $@
