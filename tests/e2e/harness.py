@@ -1,0 +1,188 @@
+"""Shared pieces of the end-to-end tests: the ledger reader, the tracer's
+report reader, and running a paused workload under the tracer.
+
+A scenario module (tests/e2e/test_*.py) defines scenarios(build), yielding
+(name, run) pairs; run(tmp) raises Failure (via check) when it fails.
+"""
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GENERATIONS = ("gen2026", "gen2025")
+LEAK_SWITCHES = ("none", "cb_tracking", "kernel_binary", "cache_callback", "all")
+TIMEOUT_S = 60
+
+# Ledger categories and the tracer's finding kinds are the same words.
+LEAK_CATEGORIES = ("cb_tracking", "reclaimed_at_close", "never_freed")
+
+
+class Failure(AssertionError):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+# ---- the ledger ------------------------------------------------------------
+
+def parse_fields(line):
+    words = line.split()
+    return words[0], dict(w.split("=", 1) for w in words[1:] if "=" in w)
+
+
+def read_ledger(path):
+    """Expected findings since the mark (the moment the tracer was attached)."""
+    leaks = collections.Counter()
+    summaries = {}
+    closes = collections.defaultdict(list)
+    ended = marked = False
+    with open(path) as f:
+        for line in f:
+            kind, kv = parse_fields(line)
+            if kind == "leak" and kv["scope"] == "since_mark":
+                key = (kv["category"], int(kv["dev"]), kv["type"], int(kv["addr"]),
+                       int(kv["size"]))
+                leaks[key] += int(kv["count"])
+            elif kind == "summary" and kv["scope"] == "since_mark":
+                summaries[(kv["category"], int(kv["dev"]), kv["type"])] = (
+                    int(kv["count"]), int(kv["bytes"]))
+            elif kind == "mark":
+                marked = True
+            elif kind == "device_close" and marked:  # the tracer sees closes after attach
+                closes[int(kv["dev"])].append(int(kv["tracking_live_since_mark"]))
+            elif kind == "end":
+                ended = True
+    check(ended, f"{path}: ledger has no 'end' line: the workload did not finish cleanly")
+    return leaks, summaries, closes
+
+
+def expected_growth(closes):
+    """Series the tracer must report: every close after the mark, rising."""
+    growth = {}
+    for dev, series in closes.items():
+        if len(series) >= 3 and all(b > a for a, b in zip(series, series[1:])):
+            growth[dev] = series
+    return growth
+
+
+# ---- the tracer's report ---------------------------------------------------
+
+def reported_leaks(report):
+    found = collections.Counter()
+    for f in report["findings"]:
+        if f["kind"] not in LEAK_CATEGORIES:
+            continue
+        for s in f["sites"]:
+            found[(f["kind"], f["chip_id"], f["type"], s["address"], s["size"])] += s["count"]
+    return found
+
+
+def reported_growth(report):
+    return {f["chip_id"]: f["series"] for f in report["findings"] if f["kind"] == "growth"}
+
+
+def anomalies(report):
+    return [f for f in report["findings"] if f["kind"] == "anomaly"]
+
+
+# ---- processes -------------------------------------------------------------
+
+class Build:
+    def __init__(self, root):
+        self.root = os.path.abspath(root)
+        self.tool = os.path.join(self.root, "ttleak-bpf")
+
+    def sim(self, gen, name):
+        return os.path.join(self.root, "sim", gen, name)
+
+
+def start_paused(cmd, env):
+    """Start a workload and wait for 'paused pid=N' on its stdout."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            text=True)
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if line.startswith("paused pid="):
+            return proc
+    proc.kill()
+    out, err = proc.communicate()
+    raise Failure(f"workload never paused: {' '.join(cmd)}\nstderr: {err}")
+
+
+def start_tracer(build, pid, json_path, extra=()):
+    """Attach and wait until the tracer says its probes are live."""
+    cmd = [build.tool, "-p", str(pid), "--json", json_path, *extra]
+    tracer = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        line = tracer.stderr.readline()
+        if not line:
+            break
+        if "attached" in line:
+            return tracer
+    tracer.kill()
+    out, err = tracer.communicate()
+    raise Failure(f"tracer did not attach: {' '.join(cmd)}\nstdout: {out}\nstderr: {err}")
+
+
+def finish(proc, what):
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise Failure(f"{what} did not finish in {TIMEOUT_S} s\nstderr: {err}")
+    return proc.returncode, out, err
+
+
+def traced_run(build, workload_cmd, tmp, extra_tracer_args=()):
+    """Run a paused workload under the tracer; return (exit, report, ledger path, text)."""
+    ledger = os.path.join(tmp, "ledger.txt")
+    report_path = os.path.join(tmp, "report.json")
+    env = dict(os.environ, TTSIM_LEDGER=ledger)
+    work = start_paused(workload_cmd, env)
+    tracer = start_tracer(build, work.pid, report_path, extra_tracer_args)
+    os.kill(work.pid, signal.SIGUSR1)
+    wstatus, _, werr = finish(work, "workload")
+    check(wstatus == 0, f"workload failed ({wstatus}): {werr}")
+    status, text, terr = finish(tracer, "tracer")
+    check(os.path.exists(report_path), f"no JSON report (exit {status}): {terr}")
+    with open(report_path) as f:
+        report = json.load(f)
+    return status, report, ledger, text + terr
+
+
+def compare_with_ledger(status, report, ledger, text):
+    leaks, summaries, closes = read_ledger(ledger)
+    found = reported_leaks(report)
+    missing = leaks - found
+    extra = found - leaks
+    check(not missing and not extra,
+          f"findings differ from the ledger\n  missed: {dict(missing)}\n"
+          f"  false: {dict(extra)}\n{text}")
+    check(reported_growth(report) == expected_growth(closes),
+          f"growth {reported_growth(report)} != ledger {expected_growth(closes)}")
+    check(not anomalies(report), f"unexpected anomalies: {anomalies(report)}")
+    pre = [v for (cat, _, _), v in summaries.items() if cat == "pre_mark_free"]
+    pre_count, pre_bytes = sum(c for c, _ in pre), sum(b for _, b in pre)
+    proc = report["processes"][0]
+    check((proc["pre_attach_frees"], proc["pre_attach_free_bytes"]) == (pre_count, pre_bytes),
+          f"pre-attach frees {proc['pre_attach_frees']} ({proc['pre_attach_free_bytes']} B) "
+          f"!= ledger {pre_count} ({pre_bytes} B)")
+    check(report["run"]["certified"], f"run not certified: {report['run']}\n{text}")
+    want = 1 if (leaks or expected_growth(closes)) else 0
+    check(status == want, f"exit {status}, expected {want}\n{text}")
+    return leaks
+
+
