@@ -9,8 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
