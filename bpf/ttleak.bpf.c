@@ -17,7 +17,13 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Process filter: 0 traces every process that runs the probed code. */
+/* Which processes are traced. */
+enum filter_mode {
+	FILTER_ALL = 0,     /* every process that runs the probed code (--all) */
+	FILTER_TGID = 1,    /* target_tgid only (-p PID) */
+	FILTER_TREE = 2,    /* the processes in traced_tgids and their descendants (-- CMD) */
+};
+const volatile __u32 filter_mode = FILTER_ALL;
 const volatile __u32 target_tgid = 0;
 
 /* Buffer layout. buffer_impl_offset < 0: fields are inline in Buffer (mid
@@ -37,6 +43,19 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 
 __u64 drops[TTLEAK_DROP_REASON_MAX] = {};
 
+/* Processes traced (FILTER_TREE: user space seeds the command's pid, forks
+ * add children) or seen (FILTER_ALL). The value says whether the process's
+ * first event went out yet: that one wakes user space at once, so it can
+ * read the process's command line while the process surely lives. */
+enum tgid_state { TGID_TRACED = 1, TGID_ANNOUNCED = 2 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced_tgids SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 * 1024 * 1024);
@@ -44,17 +63,37 @@ struct {
 
 static __always_inline bool traced(__u32 tgid)
 {
-	return target_tgid == 0 || tgid == target_tgid;
+	if (filter_mode == FILTER_TGID)
+		return tgid == target_tgid;
+	if (filter_mode == FILTER_TREE)
+		return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;
+	return true;
+}
+
+/* Traced, and whether this is the process's first event. */
+static __always_inline bool admit(__u32 tgid, bool *first)
+{
+	__u8 announced = TGID_ANNOUNCED, *state;
+
+	*first = false;
+	if (filter_mode == FILTER_TGID)
+		return tgid == target_tgid; /* user space named it before attaching */
+	state = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	if (filter_mode == FILTER_TREE && !state)
+		return false;
+	if (!state || *state != TGID_ANNOUNCED) {
+		*first = true;
+		bpf_map_update_elem(&traced_tgids, &tgid, &announced, BPF_ANY);
+	}
+	return true;
 }
 
 /* Reserve and fill the common header; NULL (and a counted drop) when full. */
-static __always_inline struct ttleak_event *event_begin(__u8 kind)
+static __always_inline struct ttleak_event *event_reserve(__u8 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ttleak_event *e;
 
-	if (!traced(id >> 32))
-		return NULL;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&drops[TTLEAK_DROP_RINGBUF_FULL], 1);
@@ -70,11 +109,26 @@ static __always_inline struct ttleak_event *event_begin(__u8 kind)
 	return e;
 }
 
+/* An event of the current process, if it is traced. */
+static __always_inline struct ttleak_event *event_begin(__u8 kind)
+{
+	struct ttleak_event *e;
+	bool first;
+
+	if (!admit(bpf_get_current_pid_tgid() >> 32, &first))
+		return NULL;
+	e = event_reserve(kind);
+	if (e && first)
+		e->flags |= TTLEAK_F_NEW_PROCESS;
+	return e;
+}
+
 static __always_inline void event_submit(struct ttleak_event *e, bool urgent)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (urgent || (e->flags & TTLEAK_F_NEW_PROCESS) ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }
@@ -262,17 +316,37 @@ int BPF_KPROBE(device_close, const void *device)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(process_exit, struct task_struct *task)
 {
+	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct ttleak_event *e;
 
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (BPF_CORE_READ(task, signal, live.counter) != 0 || !traced(tgid))
 		return 0;
-	if (!traced(BPF_CORE_READ(task, tgid)))
+	/* --all: only processes that used the runtime, not every exit. */
+	if (filter_mode == FILTER_ALL && !bpf_map_lookup_elem(&traced_tgids, &tgid))
 		return 0;
-	e = event_begin(TTLEAK_EV_PROCESS_EXIT);
+	if (filter_mode != FILTER_TGID)
+		bpf_map_delete_elem(&traced_tgids, &tgid);
+	e = event_reserve(TTLEAK_EV_PROCESS_EXIT);
 	if (!e)
 		return 0;
-	e->tgid = BPF_CORE_READ(task, tgid);
+	e->tgid = tgid;
 	e->tid = BPF_CORE_READ(task, pid);
 	event_submit(e, true);
+	return 0;
+}
+
+/* A traced process forked: trace the child too (pytest-xdist workers,
+ * multiprocessing). New threads share the tgid, so adding is idempotent. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid), child_tgid;
+	__u8 traced_state = TGID_TRACED;
+
+	if (filter_mode != FILTER_TREE || !traced(parent_tgid))
+		return 0;
+	child_tgid = BPF_CORE_READ(child, tgid);
+	if (child_tgid != parent_tgid)
+		bpf_map_update_elem(&traced_tgids, &child_tgid, &traced_state, BPF_ANY);
 	return 0;
 }

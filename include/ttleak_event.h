@@ -39,6 +39,7 @@ enum ttleak_event_flags {
 	TTLEAK_F_READ_FAULT = 1 << 0, /* a field could not be read from the traced process */
 	TTLEAK_F_CB_GLOBAL = 1 << 1,  /* CB is globally allocated (backed by a buffer) */
 	TTLEAK_F_NO_DEVICE = 1 << 2,  /* track_deallocate_cb() of a generation without a device */
+	TTLEAK_F_NEW_PROCESS = 1 << 3,/* first event of this process: name it while it lives */
 };
 
 /* Why the BPF side could not deliver an event; counted in .bss, always reported. */

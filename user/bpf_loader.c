@@ -9,7 +9,7 @@
 #include "bpf_loader.h"
 #include "ttleak.skel.h"
 
-#define MAX_LINKS (PROBE_MAX * PROBE_MAX_TARGETS + 1)
+#define MAX_LINKS (PROBE_MAX * PROBE_MAX_TARGETS + 2) /* + exit, fork tracepoints */
 
 struct loader {
 	struct ttleak_bpf *skel;
@@ -57,7 +57,9 @@ static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
 {
 	const struct layout *lay = o->layout;
 
-	skel->rodata->target_tgid = o->pid > 0 ? (__u32)o->pid : 0;
+	/* enum loader_filter has the values of the BPF side's enum filter_mode. */
+	skel->rodata->filter_mode = o->filter == LOADER_TRACE_PID ? 1 : o->filter == LOADER_TRACE_TREE ? 2 : 0;
+	skel->rodata->target_tgid = o->filter == LOADER_TRACE_PID ? (__u32)o->pid : 0;
 	skel->rodata->buffer_impl_offset = lay->buffer_impl_offset;
 	skel->rodata->buf_off_device = lay->off_device;
 	skel->rodata->buf_off_size = lay->off_size;
@@ -81,8 +83,10 @@ static int attach_target(struct loader *l, const struct loader_opts *o, enum pro
 		snprintf(err, errlen, "internal error: no BPF program '%s'", t->bpf_program);
 		return -ENOENT;
 	}
-	link = bpf_program__attach_uprobe_opts(prog, o->pid > 0 ? o->pid : -1, o->lib_path,
-					       t->file_offset, &uopts);
+	/* A pid here makes the kernel trap only in that process; otherwise
+	 * every process mapping the library traps and BPF filters. */
+	link = bpf_program__attach_uprobe_opts(prog, o->filter == LOADER_TRACE_PID ? o->pid : -1,
+					       o->lib_path, t->file_offset, &uopts);
 	if (!link) {
 		int ret = -errno;
 
@@ -96,9 +100,23 @@ static int attach_target(struct loader *l, const struct loader_opts *o, enum pro
 	return 0;
 }
 
+static int attach_tracepoint(struct loader *l, struct bpf_program *prog, const char *name,
+			     char *err, size_t errlen)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+
+	if (!link) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "cannot attach the %s tracepoint: %s", name, strerror(-ret));
+		return ret;
+	}
+	l->links[l->n_links++] = link;
+	return 0;
+}
+
 static int attach_all(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
 {
-	struct bpf_link *exit_link;
 	size_t id, i;
 	int ret;
 
@@ -111,14 +129,20 @@ static int attach_all(struct loader *l, const struct loader_opts *o, char *err, 
 				return ret;
 		}
 	}
-	exit_link = bpf_program__attach(l->skel->progs.process_exit);
-	if (!exit_link) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot attach the sched_process_exit tracepoint: %s",
-			 strerror(-ret));
+	ret = attach_tracepoint(l, l->skel->progs.process_exit, "sched_process_exit", err, errlen);
+	if (ret || o->filter != LOADER_TRACE_TREE)
 		return ret;
-	}
-	l->links[l->n_links++] = exit_link;
+	return attach_tracepoint(l, l->skel->progs.process_fork, "sched_process_fork", err, errlen);
+}
+
+int loader__trace_tgid(struct loader *l, int tgid)
+{
+	__u32 key = (__u32)tgid;
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(l->skel->maps.traced_tgids, &key, sizeof(key), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
 	return 0;
 }
 

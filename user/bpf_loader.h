@@ -19,8 +19,15 @@ struct loader;
 
 typedef void (*loader_event_fn)(const struct ttleak_event *ev, void *ctx);
 
+enum loader_filter {
+	LOADER_TRACE_ALL,             /* every process that maps the library */
+	LOADER_TRACE_PID,             /* opts.pid only */
+	LOADER_TRACE_TREE,            /* loader__trace_tgid() processes and their children */
+};
+
 struct loader_opts {
-	int pid;                      /* process to trace; -1 for every process */
+	enum loader_filter filter;
+	int pid;                      /* with LOADER_TRACE_PID */
 	const char *lib_path;         /* library file to attach to (host path) */
 	const struct layout *layout;
 	const struct probe_plan *plan;
@@ -38,6 +45,9 @@ enum loader_failure {
 /* Opens, loads and attaches; NULL with a message in err and *failure set. */
 struct loader *loader__open(const struct loader_opts *opts, char *err, size_t errlen,
 			    enum loader_failure *failure);
+
+/* LOADER_TRACE_TREE: trace this process (and what it forks from now on). */
+int loader__trace_tgid(struct loader *l, int tgid);
 
 /* Deliver queued events; waits at most timeout_ms. Returns events or -errno. */
 int loader__poll(struct loader *l, int timeout_ms);

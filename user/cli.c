@@ -17,12 +17,17 @@ static const char doc[] =
 	"process exits) prints live memory per device and each leak it found.\n\n"
 	"Examples:\n"
 	"  sudo ttleak-bpf -p 4242                   trace until Ctrl-C or exit\n"
+	"  sudo ttleak-bpf -- python test.py         run and trace from the first instruction\n"
+	"  sudo ttleak-bpf --all                     every process that maps the runtime\n"
 	"  sudo ttleak-bpf -p 4242 -d 60 --json r.json   one minute, JSON report too\n"
 	"  sudo ttleak-bpf -p 4242 --record ev.bin   keep the raw events\n"
 	"  ttleak-bpf --replay ev.bin                analyse them later (no root)\n"
 	"  ttleak-bpf --list-probes --lib build_Release/lib/libtt_metal.so\n\n"
 	"Exit status: 0 no finding, 1 leak or imbalance found, 2 usage or input error, "
-	"3 the run could not be certified (attach failed, events dropped or unreadable).\v"
+	"3 the run could not be certified (attach failed, events dropped or unreadable, or "
+	"the traced command failed).\v"
+	"Run mode follows the command's children (fork) and reports each process apart. The "
+	"library is taken from --lib, else $TT_METAL_HOME/build*/lib, else --import-probe.\n\n"
 	"Findings: cb_tracking (programs died, track_deallocate_cb never reported their CBs), "
 	"reclaimed_at_close (buffers still live when their device closed), never_freed "
 	"(buffers live when the process exited), growth (a GraphTracker listener's active "
@@ -36,12 +41,18 @@ enum {
 	OPT_LAYOUT,
 	OPT_ALLOW_DROPS,
 	OPT_RINGBUF,
+	OPT_ALL,
+	OPT_IMPORT_PROBE,
 };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Trace the running process PID", 1 },
 	{ "lib", 'l', "PATH", 0,
 	  "Runtime library to probe (default: the libtt_metal.so that PID maps)", 1 },
+	{ "all", OPT_ALL, NULL, 0, "Trace every process that maps the runtime library, including "
+	  "those started later; a report as each exits, a summary at the end", 1 },
+	{ "import-probe", OPT_IMPORT_PROBE, "MODULE", 0, "Run mode: find the library by "
+	  "importing MODULE (e.g. ttnn) in python3 first", 1 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: until Ctrl-C or exit)", 1 },
 	{ "json", 'j', "FILE", 0, "Also write the report as JSON to FILE ('-' for stdout)", 2 },
 	{ "record", 'r', "FILE", 0, "Write the raw event log to FILE (for --replay)", 2 },
@@ -115,10 +126,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "from 4 to 1048576", arg);
 		o->ringbuf_bytes = (size_t)v * 1024;
 		break;
+	case OPT_ALL: o->mode = MODE_ALL; break;
+	case OPT_IMPORT_PROBE: o->import_module = arg; break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose = true; break;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+		/* The command and all its arguments are the rest of argv. */
+		o->command = &state->argv[state->next - 1];
+		state->next = state->argc;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -128,10 +143,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 static const char *check_combination(const struct cli_opts *o)
 {
+	if (o->command && o->mode != MODE_ATTACH)
+		return "a command to run goes with no --all, --replay or --list-probes";
+	if (o->command && o->pid)
+		return "give either -p PID or a command to run, not both";
+	if (o->import_module && !o->command && o->mode != MODE_ALL)
+		return "--import-probe is for run mode (-- CMD) and --all";
 	switch (o->mode) {
 	case MODE_ATTACH:
-		if (!o->pid)
-			return "nothing to trace: give -p PID (or --replay FILE, --list-probes)";
+		if (!o->pid && !o->command)
+			return "nothing to trace: give -p PID, -- CMD, or --all "
+			       "(or --replay FILE, --list-probes)";
+		break;
+	case MODE_RUN:
+		break;
+	case MODE_ALL:
+		if (o->pid)
+			return "--all traces every process: it takes no -p";
 		break;
 	case MODE_LIST_PROBES:
 		if (!o->pid && !o->lib)
@@ -147,16 +175,21 @@ static const char *check_combination(const struct cli_opts *o)
 
 int cli__parse(int argc, char **argv, struct cli_opts *o)
 {
-	static const struct argp argp = { options, parse_opt, "-p PID", doc, NULL, NULL, NULL };
+	static const struct argp argp = { options, parse_opt, "-p PID\n-- CMD [ARGS...]\n--all",
+					   doc, NULL, NULL, NULL };
 	const char *problem;
 
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_bytes = 4096 * 1024;
 	/* argp exits 64 on usage errors and 0 on --help; we want 2 and 0. */
 	argp_err_exit_status = EXIT_USAGE;
-	if (argp_parse(&argp, argc, argv, 0, NULL, o))
+	/* In order: the first non-option starts the command, whose own options
+	 * are not ours (ttleak-bpf python -c ...). */
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, o))
 		return EXIT_USAGE;
 	problem = check_combination(o);
+	if (!problem && o->command)
+		o->mode = MODE_RUN;
 	if (problem) {
 		fprintf(stderr, "ttleak-bpf: %s\nTry 'ttleak-bpf --help' for more information.\n",
 			problem);

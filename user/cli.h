@@ -8,6 +8,8 @@
 
 enum cli_mode {
 	MODE_ATTACH,      /* -p PID */
+	MODE_RUN,         /* -- CMD ARGS... */
+	MODE_ALL,         /* --all */
 	MODE_LIST_PROBES, /* --list-probes */
 	MODE_REPLAY,      /* --replay FILE */
 };
@@ -20,6 +22,8 @@ struct cli_opts {
 	const char *json_path;   /* --json, "-" for stdout */
 	const char *record_path; /* --record */
 	const char *replay_path; /* --replay */
+	const char *import_module; /* --import-probe */
+	char **command;          /* run mode: NULL-terminated argv */
 	double duration_s;       /* 0: until Ctrl-C or the process exits */
 	size_t ringbuf_bytes;
 	bool allow_drops;

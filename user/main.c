@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* ttleak-bpf: find device-memory leaks in running tt-metal programs. */
-#include "bpf_attach.h"
+#include "bpf_session.h"
 #include "cli.h"
 #include "list_probes.h"
 #include "replay.h"
@@ -18,6 +18,6 @@ int main(int argc, char **argv)
 	case MODE_REPLAY:
 		return replay__run(&opts);
 	default:
-		return bpf_attach__run(&opts);
+		return bpf_session__run(&opts);
 	}
 }

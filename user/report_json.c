@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <json-c/json.h>
 #include "probes.h"
 #include "report_json.h"
@@ -39,6 +40,18 @@ static struct json_object *run_json(const struct run_info *run, const struct tra
 
 	json_object_object_add(o, "pid", json_object_new_int(run->pid));
 	put_str(o, "command", run->command);
+	if (run->command_ran) {
+		json_object_object_add(o, "command_exit_status",
+				       WIFEXITED(run->command_status)
+					       ? json_object_new_int(WEXITSTATUS(run->command_status))
+					       : NULL);
+		json_object_object_add(o, "command_signal",
+				       WIFSIGNALED(run->command_status)
+					       ? json_object_new_int(WTERMSIG(run->command_status))
+					       : NULL);
+		json_object_object_add(o, "command_failed",
+				       json_object_new_boolean(verdict__command_failed(run)));
+	}
 	put_str(o, "library", run->lib_path);
 	put_str(o, "generation", run->generation);
 	put_str(o, "layout_source", run->layout_source);
@@ -99,13 +112,15 @@ static struct json_object *device_json(const struct tracker_device_info *d)
 	return o;
 }
 
-static struct json_object *process_json(const struct tracker_process_info *p,
+static struct json_object *process_json(const struct run_info *run,
+					const struct tracker_process_info *p,
 					const struct tracker_results *r)
 {
 	struct json_object *o = json_object_new_object(), *devs = json_object_new_array();
 	size_t i;
 
 	json_object_object_add(o, "pid", json_object_new_int((int)p->tgid));
+	put_str(o, "command", report__process_command(run, p->tgid));
 	json_object_object_add(o, "exited", json_object_new_boolean(p->exited));
 	put_u64(o, "events", p->events);
 	put_u64(o, "pre_attach_frees", p->pre_attach_frees);
@@ -171,7 +186,7 @@ int report_json__write(const char *path, const struct run_info *run,
 	json_object_object_add(root, "schema_version", json_object_new_int(JSON_SCHEMA_VERSION));
 	json_object_object_add(root, "run", run_json(run, r));
 	for (i = 0; i < r->n_processes; i++)
-		json_object_array_add(procs, process_json(&r->processes[i], r));
+		json_object_array_add(procs, process_json(run, &r->processes[i], r));
 	json_object_object_add(root, "processes", procs);
 	for (i = 0; i < r->n_findings; i++)
 		json_object_array_add(finds, finding_json(&r->findings[i]));

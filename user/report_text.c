@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <inttypes.h>
 #include <string.h>
+#include "child.h"
 #include "cli.h"
 #include "probes.h"
 #include "report_text.h"
@@ -80,8 +81,20 @@ static void format_bytes(char *buf, size_t size, uint64_t bytes)
 		snprintf(buf, size, "%" PRIu64 " B", bytes);
 }
 
+const char *report__process_command(const struct run_info *run, uint32_t tgid)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_labels; i++)
+		if (run->labels[i].tgid == tgid)
+			return run->labels[i].command;
+	return (int)tgid == run->pid ? run->command : "";
+}
+
 static void write_header(FILE *out, const struct run_info *run, const struct tracker_results *r)
 {
+	char status[96];
+
 	uint64_t drops = 0;
 	size_t i;
 
@@ -90,7 +103,16 @@ static void write_header(FILE *out, const struct run_info *run, const struct tra
 	fprintf(out, "ttleak-bpf report\n");
 	if (run->replay_path)
 		fprintf(out, "  replay of   %s\n", run->replay_path);
-	fprintf(out, "  process     %d%s%s\n", run->pid, run->command[0] ? "  " : "", run->command);
+	if (run->pid)
+		fprintf(out, "  process     %d%s%s\n", run->pid, run->command[0] ? "  " : "",
+			run->command);
+	else
+		fprintf(out, "  processes   every process mapping the runtime (--all)\n");
+	if (run->command_ran) {
+		child__describe_status(run->command_status, status, sizeof(status));
+		fprintf(out, "  command     %s%s\n", status,
+			verdict__command_failed(run) ? "  (FAILED)" : "");
+	}
 	fprintf(out, "  runtime     %s (API generation %s; layout: %s)\n",
 		run->lib_path[0] ? run->lib_path : "?",
 		run->generation[0] ? run->generation : "unknown", run->layout_source);
@@ -122,12 +144,14 @@ static void write_device(FILE *out, const struct tracker_device_info *d)
 	}
 }
 
-static void write_process(FILE *out, const struct tracker_process_info *p,
-			  const struct tracker_results *r)
+static void write_process(FILE *out, const struct run_info *run,
+			  const struct tracker_process_info *p, const struct tracker_results *r)
 {
+	const char *command = report__process_command(run, p->tgid);
 	size_t i;
 
-	fprintf(out, "\nProcess %u%s\n", p->tgid, p->exited ? " (exited)" : " (running)");
+	fprintf(out, "\nProcess %u%s%s%s\n", p->tgid, p->exited ? " (exited)" : " (running)",
+		command[0] ? "  " : "", command);
 	fprintf(out, "  %-10s %-8s %8s %12s %12s %9s %9s %10s\n", "device", "type",
 		p->exited ? "at exit" : "live", "bytes", "peak", "allocs", "frees", "reclaimed");
 	for (i = 0; i < r->n_devices; i++)
@@ -195,7 +219,12 @@ static void write_verdict(FILE *out, const struct run_info *run, const struct tr
 		probes__describe_checks(missing, names, sizeof(names));
 		fprintf(out, "\nNot checked (probes missing in this build): %s\n", names);
 	}
-	if (!verdict__certified(run, r))
+	if (verdict__command_failed(run))
+		fprintf(out, "\nResult: NOT CERTIFIED: the command failed, so its run cannot be "
+			"certified leak-free%s (exit %d)\n",
+			r->n_findings ? "; the findings above may come from the failure" : "",
+			EXIT_UNCERTIFIED);
+	else if (!verdict__certified(run, r))
 		fprintf(out, "\nResult: NOT CERTIFIED: %" PRIu64 " events were lost or unreadable, "
 			"so leaks may be missed or wrong (exit %d)%s\n",
 			verdict__lost_events(run, r), EXIT_UNCERTIFIED,
@@ -214,10 +243,24 @@ void report_text__write(FILE *out, const struct run_info *run, const struct trac
 
 	write_header(out, run, r);
 	for (i = 0; i < r->n_processes; i++)
-		write_process(out, &r->processes[i], r);
+		write_process(out, run, &r->processes[i], r);
 	if (r->n_findings)
 		fprintf(out, "\nFindings\n");
 	for (i = 0; i < r->n_findings; i++)
 		write_finding(out, i + 1, &r->findings[i]);
 	write_verdict(out, run, r);
+}
+
+void report_text__write_process(FILE *out, const struct run_info *run,
+				const struct tracker_results *r, uint32_t tgid)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n_processes; i++)
+		if (r->processes[i].tgid == tgid)
+			write_process(out, run, &r->processes[i], r);
+	for (i = 0; i < r->n_findings; i++)
+		if (r->findings[i].tgid == tgid)
+			write_finding(out, ++n, &r->findings[i]);
+	fprintf(out, "  %zu finding%s for process %u\n", n, n == 1 ? "" : "s", tgid);
 }

@@ -9,6 +9,13 @@
 
 void report_text__write(FILE *out, const struct run_info *run, const struct tracker_results *r);
 
+/* One process's section and findings (--all prints one as each exits). */
+void report_text__write_process(FILE *out, const struct run_info *run,
+				const struct tracker_results *r, uint32_t tgid);
+
+/* The command line of a traced process, "" when unknown. */
+const char *report__process_command(const struct run_info *run, uint32_t tgid);
+
 /* Finding explanations, shared with the JSON report. */
 const char *report__finding_title(const struct finding_group *g);
 const char *report__finding_advice(const struct finding_group *g);

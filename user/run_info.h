@@ -9,9 +9,19 @@
 #include <linux/types.h>
 #include "ttleak_event.h"
 
+/* The command line of a traced process, for reports. */
+struct process_label {
+	uint32_t tgid;
+	char command[256];
+};
+
 struct run_info {
-	int pid;
+	int pid;                    /* -p PID, the run mode's command, 0 for --all */
 	char command[256];          /* the traced command line, "" if unknown */
+	const struct process_label *labels; /* per process, where known */
+	size_t n_labels;
+	bool command_ran;           /* run mode: command_status is valid */
+	int command_status;         /* wait status of the run mode's command */
 	char lib_path[PATH_MAX];    /* library as the process sees it */
 	char generation[16];        /* "2026", "2025", "" */
 	char layout_source[96];
@@ -20,7 +30,6 @@ struct run_info {
 	double duration_s;
 	size_t probes_attached;
 	uint32_t checks;            /* enum check_bit: findings this run could check */
-	uint64_t events;
 	uint64_t drops[TTLEAK_DROP_REASON_MAX];
 	bool allow_drops;
 	const char *stop_reason;    /* "process exited", "interrupted", "duration reached" */

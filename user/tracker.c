@@ -193,6 +193,14 @@ static void stats_remove(struct tracker_stats *s, uint64_t bytes)
 
 /* ---- lookups ----------------------------------------------------------- */
 
+static bool process_known(struct tracker *t, uint32_t tgid)
+{
+	struct process *p;
+
+	HASH_FIND(hh, t->processes, &tgid, sizeof(tgid), p);
+	return p != NULL;
+}
+
 static struct process *process_get(struct tracker *t, uint32_t tgid)
 {
 	struct process *p;
@@ -603,8 +611,12 @@ static void on_process_exit(struct tracker *t, struct process *proc)
 
 void tracker__consume(struct tracker *t, const struct ttleak_event *ev)
 {
-	struct process *proc = process_get(t, ev->tgid);
+	struct process *proc;
 
+	/* Tracing every process (--all) sees every exit on the system. */
+	if (ev->kind == TTLEAK_EV_PROCESS_EXIT && !process_known(t, ev->tgid))
+		return;
+	proc = process_get(t, ev->tgid);
 	t->events++;
 	proc->info.events++;
 	if (ev->kind != TTLEAK_EV_CB_ALLOC)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
+#include <sys/wait.h>
 #include "cli.h"
 #include "probes.h"
 #include "verdict.h"
@@ -40,6 +41,12 @@ uint64_t verdict__lost_events(const struct run_info *run, const struct tracker_r
 	return lost;
 }
 
+bool verdict__command_failed(const struct run_info *run)
+{
+	return run->command_ran &&
+	       !(WIFEXITED(run->command_status) && WEXITSTATUS(run->command_status) == 0);
+}
+
 bool verdict__certified(const struct run_info *run, const struct tracker_results *r)
 {
 	uint64_t dropped = 0, bad = 0;
@@ -51,7 +58,7 @@ bool verdict__certified(const struct run_info *run, const struct tracker_results
 		bad += r->processes[i].unreadable + r->processes[i].implausible;
 	/* --allow-drops accepts lost events, never unreadable ones: those
 	 * mean the layout is wrong and every number may be. */
-	return bad == 0 && (dropped == 0 || run->allow_drops);
+	return bad == 0 && (dropped == 0 || run->allow_drops) && !verdict__command_failed(run);
 }
 
 int verdict__exit_status(const struct run_info *run, const struct tracker_results *r)

@@ -17,6 +17,11 @@ void verdict__filter(struct tracker_results *r, uint32_t checks);
 /* Events lost or unreadable anywhere: the findings may be incomplete or wrong. */
 uint64_t verdict__lost_events(const struct run_info *run, const struct tracker_results *r);
 
+/* Run mode: the command did not exit 0. A run that did not complete cannot
+ * be certified leak-free (its teardown may not have run), and a failing
+ * command must never hide behind a clean trace. */
+bool verdict__command_failed(const struct run_info *run);
+
 bool verdict__certified(const struct run_info *run, const struct tracker_results *r);
 
 /* 0 clean, 1 findings, 3 not certified (see enum exit_status). */

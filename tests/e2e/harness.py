@@ -73,22 +73,30 @@ def expected_growth(closes):
 
 # ---- the tracer's report ---------------------------------------------------
 
-def reported_leaks(report):
+def reported_leaks(report, pid=None):
     found = collections.Counter()
     for f in report["findings"]:
-        if f["kind"] not in LEAK_CATEGORIES:
+        if f["kind"] not in LEAK_CATEGORIES or (pid is not None and f["pid"] != pid):
             continue
         for s in f["sites"]:
             found[(f["kind"], f["chip_id"], f["type"], s["address"], s["size"])] += s["count"]
     return found
 
 
-def reported_growth(report):
-    return {f["chip_id"]: f["series"] for f in report["findings"] if f["kind"] == "growth"}
+def reported_growth(report, pid=None):
+    return {f["chip_id"]: f["series"] for f in report["findings"]
+            if f["kind"] == "growth" and (pid is None or f["pid"] == pid)}
 
 
 def anomalies(report):
     return [f for f in report["findings"] if f["kind"] == "anomaly"]
+
+
+def process_entry(report, pid):
+    for p in report["processes"]:
+        if p["pid"] == pid:
+            return p
+    raise Failure(f"no process {pid} in the report: {[p['pid'] for p in report['processes']]}")
 
 
 # ---- processes -------------------------------------------------------------
@@ -161,26 +169,47 @@ def traced_run(build, workload_cmd, tmp, extra_tracer_args=()):
     return status, report, ledger, text + terr
 
 
-def compare_with_ledger(status, report, ledger, text):
+def compare_process(report, pid, ledger, text):
+    """One process's findings against its ledger; returns the expected leaks."""
     leaks, summaries, closes = read_ledger(ledger)
-    found = reported_leaks(report)
+    found = reported_leaks(report, pid)
     missing = leaks - found
     extra = found - leaks
     check(not missing and not extra,
-          f"findings differ from the ledger\n  missed: {dict(missing)}\n"
+          f"pid {pid}: findings differ from the ledger\n  missed: {dict(missing)}\n"
           f"  false: {dict(extra)}\n{text}")
-    check(reported_growth(report) == expected_growth(closes),
-          f"growth {reported_growth(report)} != ledger {expected_growth(closes)}")
-    check(not anomalies(report), f"unexpected anomalies: {anomalies(report)}")
+    check(reported_growth(report, pid) == expected_growth(closes),
+          f"pid {pid}: growth {reported_growth(report, pid)} != ledger {expected_growth(closes)}")
     pre = [v for (cat, _, _), v in summaries.items() if cat == "pre_mark_free"]
     pre_count, pre_bytes = sum(c for c, _ in pre), sum(b for _, b in pre)
-    proc = report["processes"][0]
+    proc = process_entry(report, pid)
     check((proc["pre_attach_frees"], proc["pre_attach_free_bytes"]) == (pre_count, pre_bytes),
           f"pre-attach frees {proc['pre_attach_frees']} ({proc['pre_attach_free_bytes']} B) "
           f"!= ledger {pre_count} ({pre_bytes} B)")
+    return leaks, expected_growth(closes)
+
+
+def compare_with_ledger(status, report, ledger, text):
+    """A single-process run: findings, anomalies, certification and exit code."""
+    check(len(report["processes"]) == 1, f"expected one process: {report['processes']}")
+    leaks, growth = compare_process(report, report["processes"][0]["pid"], ledger, text)
+    check(not anomalies(report), f"unexpected anomalies: {anomalies(report)}")
     check(report["run"]["certified"], f"run not certified: {report['run']}\n{text}")
-    want = 1 if (leaks or expected_growth(closes)) else 0
+    want = 1 if (leaks or growth) else 0
     check(status == want, f"exit {status}, expected {want}\n{text}")
     return leaks
 
 
+
+
+def run_tracer(build, args, env=None, stdin=None, timeout=TIMEOUT_S):
+    """Run ttleak-bpf to completion; returns (exit, stdout, stderr)."""
+    r = subprocess.run([build.tool, *args], capture_output=True, text=True, env=env,
+                       input=stdin, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+def load_report(path, status, text):
+    check(os.path.exists(path), f"no JSON report (exit {status}):\n{text}")
+    with open(path) as f:
+        return json.load(f)

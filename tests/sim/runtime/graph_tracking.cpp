@@ -1,0 +1,81 @@
+#include "graph_tracking.hpp"
+
+#include "device.hpp"
+#include "ledger.hpp"
+
+namespace tt::tt_metal {
+
+// Out of line, like every function here: the tracer probes instance() too.
+TTSIM_PROBED GraphTracker& GraphTracker::instance() {
+    static GraphTracker* const tracker = new GraphTracker;  // outlives static destructors at exit
+    return *tracker;
+}
+
+// Processors are called outside the lock so that one may allocate from its callback.
+std::vector<std::shared_ptr<IGraphProcessor>> GraphTracker::snapshot() {
+    events_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(mutex_);
+    return processors_;
+}
+
+void GraphTracker::push_processor(const std::shared_ptr<IGraphProcessor>& processor) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    processors_.push_back(processor);
+}
+
+void GraphTracker::pop_processor() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!processors_.empty()) {
+        processors_.pop_back();
+    }
+}
+
+TTSIM_PROBED void GraphTracker::track_allocate(const Buffer* buffer) {
+    for (const auto& p : snapshot()) {
+        p->track_allocate(buffer);
+    }
+}
+
+TTSIM_PROBED void GraphTracker::track_deallocate(Buffer* buffer) {
+    for (const auto& p : snapshot()) {
+        p->track_deallocate(buffer);
+    }
+}
+
+TTSIM_PROBED void GraphTracker::track_allocate_cb(const CoreRangeSet& core_range_set, std::uint64_t addr,
+                                                  std::uint64_t size, bool is_globally_allocated,
+                                                  const IDevice* device) {
+    for (const auto& p : snapshot()) {
+        p->track_allocate_cb(core_range_set, addr, size, is_globally_allocated, device);
+    }
+}
+
+#if TTSIM_GEN == 2026
+TTSIM_PROBED void GraphTracker::track_deallocate_cb(const IDevice* device) {
+    ttsim::Ledger::instance().cb_dealloc_report(device->id());
+    for (const auto& p : snapshot()) {
+        p->track_deallocate_cb(device);
+    }
+}
+
+TTSIM_PROBED void GraphTracker::track_program(Program* program, const IDevice* device) {
+    for (const auto& p : snapshot()) {
+        p->track_program(program, device);
+    }
+}
+#else
+TTSIM_PROBED void GraphTracker::track_deallocate_cb() {
+    ttsim::Ledger::instance().cb_dealloc_report(-1);
+    for (const auto& p : snapshot()) {
+        p->track_deallocate_cb(nullptr);
+    }
+}
+
+TTSIM_PROBED void GraphTracker::track_program(Program* program) {
+    for (const auto& p : snapshot()) {
+        p->track_program(program, nullptr);
+    }
+}
+#endif
+
+}  // namespace tt::tt_metal

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The session: find the library, resolve the runtime's functions in it,
+ * load and attach the BPF programs, feed every event to the tracker (and the
+ * event log), and stop when the traced process exits (its exit event comes
+ * in order after its last event), at --duration, or on Ctrl-C/SIGTERM.
+ * In run mode a Ctrl-C from the terminal reaches the command directly, and
+ * the session waits for the command to end before it reports.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "bpf_loader.h"
+#include "bpf_session.h"
+#include "child.h"
+#include "event_log.h"
+#include "layout.h"
+#include "lib_locate.h"
+#include "output.h"
+#include "probes.h"
+#include "report_text.h"
+#include "target.h"
+#include "tracker.h"
+#include "verdict.h"
+
+#define POLL_MS 100
+#define HEARTBEAT_S 5.0
+
+static volatile sig_atomic_t signals_seen;
+static volatile pid_t forward_to; /* run mode: the command */
+
+/* A signal sent with kill() is passed on to the command; one from the
+ * terminal has reached the command already. A second one kills the tracer. */
+static void on_signal(int sig, siginfo_t *info, void *uctx)
+{
+	(void)uctx;
+	signals_seen++;
+	if (forward_to > 0 && info->si_code != SI_KERNEL)
+		kill(forward_to, sig);
+	signal(sig, SIG_DFL);
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+struct session {
+	const struct cli_opts *opts;
+	struct target target;     /* library paths, pid, command */
+	struct child child;       /* run mode */
+	struct probe_plan plan;
+	struct layout layout;
+	struct tracker *tracker;
+	struct event_log_writer *log;
+	struct loader *loader;
+	struct run_info run;
+	struct process_label *labels;
+	size_t n_labels;
+	uint32_t *exited;         /* --all: processes to report at the next turn */
+	size_t n_exited;
+	bool root_exited;
+	bool log_failed;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- setup per mode ---------------------------------------------------- */
+
+static void join_command(char *const argv[], char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (; *argv && len + 1 < size; argv++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "", *argv);
+}
+
+static int locate(struct session *s)
+{
+	const struct cli_opts *o = s->opts;
+	struct lib_choice lib;
+	char err[512];
+	int ret;
+
+	if (o->mode == MODE_ATTACH)
+		ret = target__resolve(o->pid, o->lib, &s->target, err, sizeof(err));
+	else if (o->mode == MODE_RUN)
+		ret = lib_locate__for_command(o->lib, o->import_module, &lib, err, sizeof(err));
+	else
+		ret = lib_locate__for_all(o->lib, o->import_module, &lib, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o->mode != MODE_ATTACH) {
+		snprintf(s->target.host_path, sizeof(s->target.host_path), "%s", lib.path);
+		snprintf(s->target.mapped_path, sizeof(s->target.mapped_path), "%s", lib.path);
+		if (!o->quiet)
+			fprintf(stderr, "ttleak-bpf: probing %s (from %s)\n", lib.path, lib.how);
+	}
+	if (o->mode == MODE_RUN)
+		join_command(o->command, s->target.command, sizeof(s->target.command));
+	return 0;
+}
+
+static int resolve_probes(struct session *s)
+{
+	char missing[256];
+	int ret = probes__resolve(s->target.host_path, &s->plan);
+
+	if (ret) {
+		fprintf(stderr, "ttleak-bpf: %s: %s\n", s->target.host_path,
+			ret == -ENOEXEC ? "not an x86-64 ELF library" : strerror(-ret));
+		return EXIT_USAGE;
+	}
+	probes__missing_required(&s->plan, missing, sizeof(missing));
+	if (missing[0]) {
+		fprintf(stderr, "ttleak-bpf: %s lacks required functions: %s. It is not a tt-metal "
+			"runtime build ttleak-bpf supports; see 'ttleak-bpf --list-probes --lib %s'\n",
+			s->target.mapped_path, missing, s->target.mapped_path);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int choose_layout(struct session *s)
+{
+	const struct layout *builtin = layout__builtin(s->plan.generation);
+	char err[512];
+
+	memset(&s->layout, 0, sizeof(s->layout));
+	if (builtin)
+		s->layout = *builtin;
+	if (s->opts->layout_file) {
+		if (!builtin)
+			s->layout.buffer_impl_offset = s->layout.device_id_offset = -1;
+		if (layout__load_file(s->opts->layout_file, &s->layout, err, sizeof(err))) {
+			fprintf(stderr, "ttleak-bpf: %s\n", err);
+			return EXIT_USAGE;
+		}
+	} else if (!builtin) {
+		fprintf(stderr, "ttleak-bpf: no built-in struct layout for this runtime build "
+			"(API generation %s): give --layout FILE (see README, 'Layout files')\n",
+			s->plan.generation[0] ? s->plan.generation : "unknown");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static void read_cmdline(uint32_t tgid, char *buf, size_t size)
+{
+	char path[64];
+	size_t n, i;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", tgid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	for (i = 0; i + 1 < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+}
+
+/* Name a process at its first event, which BPF delivers at once while the
+ * process is surely alive: it may be gone by report time. */
+static void label_process(struct session *s, uint32_t tgid)
+{
+	struct process_label *grown;
+
+	grown = realloc(s->labels, (s->n_labels + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	s->labels = grown;
+	s->labels[s->n_labels].tgid = tgid;
+	read_cmdline(tgid, s->labels[s->n_labels].command, sizeof(grown->command));
+	s->n_labels++;
+}
+
+static void note_exit(struct session *s, uint32_t tgid)
+{
+	uint32_t *grown;
+
+	if (tgid == (uint32_t)s->target.pid)
+		s->root_exited = true;
+	if (s->opts->mode != MODE_ALL)
+		return;
+	grown = realloc(s->exited, (s->n_exited + 1) * sizeof(*grown));
+	if (grown) {
+		s->exited = grown;
+		s->exited[s->n_exited++] = tgid;
+	}
+}
+
+static void on_event(const struct ttleak_event *ev, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (ev->flags & TTLEAK_F_NEW_PROCESS)
+		label_process(s, ev->tgid);
+	if (ev->kind == TTLEAK_EV_PROCESS_EXIT)
+		note_exit(s, ev->tgid);
+	tracker__consume(s->tracker, ev);
+	if (s->log && !s->log_failed && event_log_writer__append(s->log, ev)) {
+		fprintf(stderr, "ttleak-bpf: writing %s failed: %s; recording stopped\n",
+			s->opts->record_path, strerror(errno));
+		s->log_failed = true;
+	}
+}
+
+/* ---- the trace --------------------------------------------------------- */
+
+static void fill_run_info(struct session *s)
+{
+	struct run_info *run = &s->run;
+
+	run->pid = s->target.pid;
+	snprintf(run->command, sizeof(run->command), "%s", s->target.command);
+	snprintf(run->lib_path, sizeof(run->lib_path), "%s", s->target.mapped_path);
+	snprintf(run->generation, sizeof(run->generation), "%s", s->plan.generation);
+	snprintf(run->layout_source, sizeof(run->layout_source), "%s", s->layout.source);
+	run->attached_mid_run = s->opts->mode != MODE_RUN;
+	run->checks = s->plan.checks;
+	run->allow_drops = s->opts->allow_drops;
+	run->labels = s->labels;
+	run->n_labels = s->n_labels;
+}
+
+/* --all: a report for each process that exited since the last turn. */
+static void report_exited(struct session *s)
+{
+	struct tracker_results *r;
+	size_t i;
+
+	if (!s->n_exited || s->opts->quiet ||
+	    (s->opts->json_path && strcmp(s->opts->json_path, "-") == 0))
+		goto done;
+	fill_run_info(s);
+	r = tracker__results(s->tracker);
+	if (!r)
+		goto done;
+	verdict__filter(r, s->run.checks);
+	for (i = 0; i < s->n_exited; i++) {
+		printf("\n== process %u exited ==", s->exited[i]);
+		report_text__write_process(stdout, &s->run, r, s->exited[i]);
+	}
+	fflush(stdout);
+	tracker_results__free(r);
+done:
+	s->n_exited = 0;
+}
+
+static bool pid_gone(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return pidfd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+/* Why the trace ends now, or NULL to go on. */
+static const char *stop_reason(struct session *s, int pidfd, double elapsed)
+{
+	if (s->opts->mode == MODE_RUN && child__exited(&s->child))
+		return "command ended";
+	if (s->opts->mode == MODE_ATTACH && (s->root_exited || pid_gone(pidfd)))
+		return "process exited";
+	if (s->opts->duration_s && elapsed >= s->opts->duration_s)
+		return "duration reached";
+	if (signals_seen && s->opts->mode != MODE_RUN)
+		return "interrupted";
+	return NULL;
+}
+
+static void trace_loop(struct session *s, int pidfd)
+{
+	double start = now_s(), next_beat = start + HEARTBEAT_S, t = start;
+	bool tty = isatty(STDERR_FILENO) && !s->opts->quiet;
+
+	while (!(s->run.stop_reason = stop_reason(s, pidfd, t - start))) {
+		if (loader__poll(s->loader, POLL_MS) < 0 && errno != EINTR) {
+			s->run.stop_reason = "ring buffer error";
+			break;
+		}
+		report_exited(s);
+		t = now_s();
+		if (tty && t >= next_beat) {
+			fprintf(stderr, "\rttleak-bpf: tracing for %.0f s ...", t - start);
+			next_beat = t + HEARTBEAT_S;
+		}
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	s->run.duration_s = now_s() - start;
+}
+
+static int open_record(struct session *s, uint64_t probe_mask)
+{
+	struct event_log_header h = {
+		.target_pid = (uint32_t)s->target.pid,
+		.flags = s->opts->mode != MODE_RUN ? EVENT_LOG_F_ATTACHED : 0,
+		.probe_mask = probe_mask,
+	};
+
+	if (!s->opts->record_path)
+		return 0;
+	s->log = event_log_writer__open(s->opts->record_path, &h);
+	if (!s->log) {
+		fprintf(stderr, "ttleak-bpf: cannot write event log %s: %s\n", s->opts->record_path,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int open_loader(struct session *s)
+{
+	static const enum loader_filter filters[] = {
+		[MODE_ATTACH] = LOADER_TRACE_PID, [MODE_RUN] = LOADER_TRACE_TREE,
+		[MODE_ALL] = LOADER_TRACE_ALL,
+	};
+	struct loader_opts lo = {
+		.filter = filters[s->opts->mode], .pid = s->target.pid,
+		.lib_path = s->target.host_path, .layout = &s->layout, .plan = &s->plan,
+		.ringbuf_bytes = s->opts->ringbuf_bytes, .on_event = on_event, .ctx = s,
+	};
+	enum loader_failure failure;
+	char err[512];
+
+	loader__set_verbose(s->opts->verbose);
+	s->loader = loader__open(&lo, err, sizeof(err), &failure);
+	if (!s->loader) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return failure == LOADER_FAIL_ENVIRONMENT ? EXIT_USAGE : EXIT_UNCERTIFIED;
+	}
+	if (s->opts->mode == MODE_RUN && loader__trace_tgid(s->loader, s->target.pid)) {
+		fprintf(stderr, "ttleak-bpf: cannot add pid %d to the traced set: %s\n",
+			s->target.pid, strerror(errno));
+		return EXIT_UNCERTIFIED;
+	}
+	return 0;
+}
+
+static int start(struct session *s, int *pidfd)
+{
+	uint64_t probe_mask;
+	char err[512];
+	int status;
+
+	if (s->opts->mode == MODE_RUN) {
+		if (child__spawn_paused(s->opts->command, &s->child, err, sizeof(err))) {
+			fprintf(stderr, "ttleak-bpf: %s\n", err);
+			return EXIT_USAGE;
+		}
+		s->target.pid = s->child.pid;
+		forward_to = s->child.pid;
+	}
+	status = open_loader(s);
+	if (status)
+		return status;
+	s->run.probes_attached = loader__attached(s->loader, &probe_mask);
+	status = open_record(s, probe_mask);
+	if (status)
+		return status;
+	if (!s->opts->quiet)
+		fprintf(stderr, "ttleak-bpf: attached %zu probes (%s, API generation %s)%s\n",
+			s->run.probes_attached, s->target.mapped_path, s->plan.generation,
+			s->opts->mode == MODE_RUN ? "" : "; Ctrl-C to stop and report");
+	if (s->opts->mode == MODE_RUN) {
+		if (child__release(&s->child, s->opts->command, err, sizeof(err))) {
+			fprintf(stderr, "ttleak-bpf: %s\n", err);
+			return EXIT_USAGE;
+		}
+		*pidfd = -1;
+	} else if (s->opts->mode == MODE_ATTACH) {
+		*pidfd = (int)syscall(SYS_pidfd_open, s->target.pid, 0);
+	}
+	return 0;
+}
+
+static int finish(struct session *s)
+{
+	struct event_log_footer f = { .event_count = 0 };
+	int status;
+
+	loader__detach(s->loader);
+	loader__drops(s->loader, s->run.drops);
+	if (s->opts->mode == MODE_RUN && s->child.reaped) {
+		s->run.command_ran = true;
+		s->run.command_status = s->child.status;
+	}
+	fill_run_info(s);
+	status = output__finish(s->opts, &s->run, s->tracker);
+	if (s->log) {
+		memcpy(f.drops, s->run.drops, sizeof(f.drops));
+		if (event_log_writer__close(s->log, &f) || s->log_failed) {
+			fprintf(stderr, "ttleak-bpf: the event log %s is incomplete\n",
+				s->opts->record_path);
+			status = status == EXIT_USAGE ? status : EXIT_UNCERTIFIED;
+		}
+		s->log = NULL;
+	}
+	return status;
+}
+
+static void session_free(struct session *s)
+{
+	if (s->log)
+		event_log_writer__close(s->log, NULL);
+	loader__close(s->loader);
+	if (s->opts->mode == MODE_RUN && s->child.pid > 0 && s->child.release_fd >= 0)
+		child__abandon(&s->child); /* set up failed before the command ran */
+	tracker__free(s->tracker);
+	free(s->labels);
+	free(s->exited);
+}
+
+int bpf_session__run(const struct cli_opts *opts)
+{
+	struct tracker_opts topts = { .attached_mid_run = opts->mode != MODE_RUN };
+	struct session s = { .opts = opts };
+	int status, pidfd = -1;
+
+	status = locate(&s);
+	if (!status)
+		status = resolve_probes(&s);
+	if (!status)
+		status = choose_layout(&s);
+	if (status)
+		return status;
+	s.tracker = tracker__new(&topts);
+	if (!s.tracker) {
+		fprintf(stderr, "ttleak-bpf: out of memory\n");
+		return EXIT_UNCERTIFIED;
+	}
+	install_signal_handlers();
+	status = start(&s, &pidfd);
+	if (!status) {
+		trace_loop(&s, pidfd);
+		status = finish(&s);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	session_free(&s);
+	return status;
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#define _GNU_SOURCE /* pipe2 */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "lib_locate.h"
+#include "proc_maps.h"
+#include "target.h"
+
+#define IMPORT_OUTPUT_MAX (4 << 20)
+
+static int from_tt_metal_home(struct lib_choice *out)
+{
+	static const char *const subdirs[] = { "build/lib", "build_Release/lib", "build_Debug/lib",
+					       "build_RelWithDebInfo/lib" };
+	const char *home = getenv("TT_METAL_HOME");
+	size_t i;
+
+	if (!home || !*home)
+		return -ENOENT;
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(out->path, sizeof(out->path), "%s/%s/%s.so", home, subdirs[i],
+			 TTLEAK_LIB_PREFIX);
+		if (access(out->path, R_OK) == 0) {
+			snprintf(out->how, sizeof(out->how), "TT_METAL_HOME");
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Read all a child writes to the pipe; NULL when it is more than we expect. */
+static char *read_all(int fd, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap), *bigger;
+	ssize_t r;
+
+	while (buf && (r = read(fd, buf + n, cap - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (n += (size_t)r) == cap) {
+			bigger = r < 0 || cap >= IMPORT_OUTPUT_MAX ? NULL : realloc(buf, cap * 2);
+			if (!bigger) {
+				free(buf);
+				return NULL;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	*len = n;
+	return buf;
+}
+
+/* python3 -c 'import MODULE' and print the maps it ends up with. */
+static int from_import(const char *module, struct lib_choice *out)
+{
+	static const char script[] = "import importlib, sys\n"
+				     "importlib.import_module(sys.argv[1])\n"
+				     "sys.stdout.write(open('/proc/self/maps').read())\n";
+	struct proc_mapping m;
+	int fds[2], status = 0, ret = -ENOENT;
+	size_t len = 0;
+	char *maps;
+	FILE *f;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		execlp("python3", "python3", "-c", script, module, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	maps = pid > 0 ? read_all(fds[0], &len) : NULL;
+	close(fds[0]);
+	if (pid > 0)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	f = maps && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? fmemopen(maps, len, "r") : NULL;
+	if (f && proc_maps__find_in_stream(f, TTLEAK_LIB_PREFIX, &m) == 0) {
+		snprintf(out->path, sizeof(out->path), "%s", m.path);
+		snprintf(out->how, sizeof(out->how), "import %s", module);
+		ret = 0;
+	}
+	if (f)
+		fclose(f);
+	free(maps);
+	return ret;
+}
+
+static int from_running_process(struct lib_choice *out)
+{
+	char mapped[4096];
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int ret = -ENOENT;
+
+	while (d && (de = readdir(d)) && ret) {
+		int pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = atoi(de->d_name);
+		if (pid == getpid())
+			continue;
+		if (proc_maps__find_library(pid, TTLEAK_LIB_PREFIX, out->path, sizeof(out->path),
+					    mapped, sizeof(mapped)) == 0) {
+			snprintf(out->how, sizeof(out->how), "mapped by pid %d as %.100s", pid, mapped);
+			ret = 0;
+		}
+	}
+	if (d)
+		closedir(d);
+	return ret;
+}
+
+int lib_locate__for_command(const char *lib, const char *import_module, struct lib_choice *out,
+			    char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (lib) {
+		snprintf(out->path, sizeof(out->path), "%s", lib);
+		snprintf(out->how, sizeof(out->how), "--lib");
+		if (access(lib, R_OK) == 0)
+			return 0;
+		snprintf(err, errlen, "cannot read library %s: %s", lib, strerror(errno));
+		return -ENOENT;
+	}
+	if (from_tt_metal_home(out) == 0)
+		return 0;
+	if (import_module && from_import(import_module, out) == 0)
+		return 0;
+	if (import_module)
+		snprintf(err, errlen, "'python3 -c \"import %s\"' did not load %s.so (does it import "
+			 "in this environment?); give --lib PATH", import_module, TTLEAK_LIB_PREFIX);
+	else
+		snprintf(err, errlen, "cannot tell which %s.so the command will load: give --lib PATH, "
+			 "set TT_METAL_HOME, or --import-probe ttnn", TTLEAK_LIB_PREFIX);
+	return -ENOENT;
+}
+
+int lib_locate__for_all(const char *lib, const char *import_module, struct lib_choice *out,
+			char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (!lib && from_running_process(out) == 0)
+		return 0;
+	return lib_locate__for_command(lib, import_module, out, err, errlen);
+}
