@@ -106,7 +106,7 @@ e2e-test: $(TOOL) sim
 # The README's test command: everything, from a fresh machine.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit-test
+	$(Q)$(MAKE) --no-print-directory unit-test sim-check
 	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory e2e-test
 

@@ -382,10 +382,17 @@ static void test_devices_and_processes_are_separate(void **state)
 	buffer_event(t, TTLEAK_EV_BUFFER_ALLOC, 0xa200, TTLEAK_CHIP_UNKNOWN, 0xd200,
 		     TTLEAK_BUF_DRAM, 0x1000, 64);
 	ev.tgid = PID + 1;
-	tracker__consume(t, &ev); /* another process exits: ours keep their buffers */
+	tracker__consume(t, &ev); /* a process never seen exits: not ours, ignored */
 	buffer_event(t, TTLEAK_EV_BUFFER_FREE, ALLOC1, 1, DEV1, TTLEAK_BUF_DRAM, 0x1000, 64);
+	ev.tgid = PID + 2; /* another traced process: its state stays apart */
+	ev.kind = TTLEAK_EV_BUFFER_ALLOC;
+	ev.allocator = ALLOC0;
+	ev.device = DEV0;
+	ev.chip_id = 0;
+	ev.size = 64;
+	tracker__consume(t, &ev);
 	r = tracker__results(t);
-	assert_int_equal(r->n_devices, 3);
+	assert_int_equal(r->n_devices, 4);
 	assert_int_equal(r->n_processes, 2);
 	assert_int_equal(r->devices[0].id.chip_id, 0);
 	assert_int_equal(r->devices[0].rows[TTLEAK_BUF_DRAM].live_count, 1);
@@ -394,6 +401,9 @@ static void test_devices_and_processes_are_separate(void **state)
 	assert_int_equal(r->devices[2].id.chip_id, TTLEAK_CHIP_UNKNOWN);
 	assert_int_equal(r->devices[2].id.ptr, 0xd200);
 	assert_int_equal(r->devices[2].id.ordinal, 2);
+	assert_int_equal(r->devices[3].tgid, PID + 2);
+	assert_int_equal(r->devices[3].id.ordinal, 0);
+	assert_int_equal(r->devices[3].rows[TTLEAK_BUF_DRAM].live_count, 1);
 	assert_int_equal(r->n_findings, 0);
 	tracker_results__free(r);
 	tracker__free(t);
