@@ -48,14 +48,16 @@ USER_CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_CORE_SRCS))
 USER_LIVE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIVE_SRCS))
 CORE_LIB       := $(OUTPUT)/libttleak_core.a
 TOOL           := $(OUTPUT)/ttleak-bpf
+GATE           := $(OUTPUT)/ttleak-gate
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-all: $(TOOL) sim
+all: $(TOOL) $(GATE) sim
 
 include tests/sim/sim.mk
 include tests/unit/fixtures.mk
+include bench/bench.mk
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -87,6 +89,11 @@ $(CORE_LIB): $(USER_CORE_OBJS)
 $(TOOL): $(USER_LIVE_OBJS) $(CORE_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The gate finds the tracer beside itself.
+$(GATE): user/ttleak-gate | $(OUTPUT)
+	$(call msg,COPY,$@)
+	$(Q)install -m 0755 $< $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -120,9 +127,11 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(OUTPUT)
 
-install: $(TOOL)
+install: $(TOOL) $(GATE)
 	install -D -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/sbin/ttleak-bpf
+	install -D -m 0755 $(GATE) $(DESTDIR)$(PREFIX)/sbin/ttleak-gate
 	install -D -m 0644 man/ttleak-bpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/ttleak-bpf.8
+	install -D -m 0644 man/ttleak-gate.8 $(DESTDIR)$(PREFIX)/share/man/man8/ttleak-gate.8
 
 # Regenerate the checked-in vmlinux.h from the running kernel's BTF.
 vmlinux:

@@ -54,6 +54,8 @@ static const struct argp_option options[] = {
 	{ "import-probe", OPT_IMPORT_PROBE, "MODULE", 0, "Run mode: find the library by "
 	  "importing MODULE (e.g. ttnn) in python3 first", 1 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: until Ctrl-C or exit)", 1 },
+	{ "output", 'o', "FILE", 0, "Write the text report to FILE instead of stdout (in run "
+	  "mode stdout is the command's)", 2 },
 	{ "json", 'j', "FILE", 0, "Also write the report as JSON to FILE ('-' for stdout)", 2 },
 	{ "record", 'r', "FILE", 0, "Write the raw event log to FILE (for --replay)", 2 },
 	{ "replay", OPT_REPLAY, "FILE", 0, "Analyse a recorded event log; needs no root", 2 },
@@ -115,6 +117,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   arg);
 		break;
 	case 'j': o->json_path = arg; break;
+	case 'o': o->output_path = arg; break;
 	case 'r': o->record_path = arg; break;
 	case OPT_REPLAY: o->replay_path = arg; o->mode = MODE_REPLAY; break;
 	case OPT_LIST_PROBES: o->mode = MODE_LIST_PROBES; break;

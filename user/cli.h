@@ -20,6 +20,7 @@ struct cli_opts {
 	const char *lib;         /* --lib */
 	const char *layout_file; /* --layout */
 	const char *json_path;   /* --json, "-" for stdout */
+	const char *output_path; /* -o: the text report, instead of stdout */
 	const char *record_path; /* --record */
 	const char *replay_path; /* --replay */
 	const char *import_module; /* --import-probe */
