@@ -186,7 +186,31 @@ static void write_sites(FILE *out, const struct finding_group *g)
 			g->n_sites - MAX_SITES_SHOWN);
 }
 
-static void write_finding(FILE *out, size_t n, const struct finding_group *g)
+/* Print text as an indented paragraph wrapped at the report's width. */
+static void write_wrapped(FILE *out, const char *text, int indent)
+{
+	const int width = 88;
+	int col = 0;
+
+	while (*text) {
+		size_t word = strcspn(text, " ");
+
+		if (col && col + 1 + (int)word > width) {
+			fputc('\n', out);
+			col = 0;
+		}
+		if (!col)
+			col = fprintf(out, "%*s", indent, "");
+		else
+			col += fprintf(out, " ");
+		col += fprintf(out, "%.*s", (int)word, text);
+		text += word;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
+}
+
+static void write_finding(FILE *out, size_t n, const struct finding_group *g, bool explain)
 {
 	char dev[64], bytes[32];
 	size_t i;
@@ -207,7 +231,20 @@ static void write_finding(FILE *out, size_t n, const struct finding_group *g)
 		fprintf(out, "\n");
 		write_sites(out, g);
 	}
-	fprintf(out, "    %s\n", report__finding_advice(g));
+	if (explain)
+		write_wrapped(out, report__finding_advice(g), 4);
+}
+
+/* Explain a kind of finding at its first occurrence only. */
+static bool first_of_kind(const struct tracker_results *r, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (r->findings[j].kind == r->findings[i].kind &&
+		    r->findings[j].anomaly == r->findings[i].anomaly)
+			return false;
+	return true;
 }
 
 static void write_verdict(FILE *out, const struct run_info *run, const struct tracker_results *r)
@@ -247,7 +284,7 @@ void report_text__write(FILE *out, const struct run_info *run, const struct trac
 	if (r->n_findings)
 		fprintf(out, "\nFindings\n");
 	for (i = 0; i < r->n_findings; i++)
-		write_finding(out, i + 1, &r->findings[i]);
+		write_finding(out, i + 1, &r->findings[i], first_of_kind(r, i));
 	write_verdict(out, run, r);
 }
 
@@ -261,6 +298,6 @@ void report_text__write_process(FILE *out, const struct run_info *run,
 			write_process(out, run, &r->processes[i], r);
 	for (i = 0; i < r->n_findings; i++)
 		if (r->findings[i].tgid == tgid)
-			write_finding(out, ++n, &r->findings[i]);
+			write_finding(out, ++n, &r->findings[i], first_of_kind(r, i));
 	fprintf(out, "  %zu finding%s for process %u\n", n, n == 1 ? "" : "s", tgid);
 }
