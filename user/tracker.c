@@ -690,6 +690,13 @@ static int compare_groups(const void *a, const void *b)
 	return (int)x->anomaly - (int)y->anomaly;
 }
 
+static int compare_processes(const void *a, const void *b)
+{
+	const struct tracker_process_info *x = a, *y = b;
+
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
 static int compare_devices(const void *a, const void *b)
 {
 	const struct tracker_device_info *x = a, *y = b;
@@ -810,6 +817,7 @@ static void fill_processes_and_devices(struct tracker *t, struct tracker_results
 	r->processes = xcalloc(r->n_processes + 1, sizeof(*r->processes));
 	HASH_ITER(hh, t->processes, p, ptmp)
 		r->processes[i++] = p->info;
+	qsort(r->processes, r->n_processes, sizeof(*r->processes), compare_processes);
 	r->n_devices = HASH_COUNT(t->devices);
 	r->devices = xcalloc(r->n_devices + 1, sizeof(*r->devices));
 	i = 0;
