@@ -73,6 +73,7 @@ struct session {
 	size_t n_exited;
 	bool root_exited;
 	bool log_failed;
+	double started;           /* when the probes went live */
 };
 
 static double now_s(void)
@@ -298,7 +299,7 @@ static const char *stop_reason(struct session *s, int pidfd, double elapsed)
 
 static void trace_loop(struct session *s, int pidfd)
 {
-	double start = now_s(), next_beat = start + HEARTBEAT_S, t = start;
+	double start = s->started, next_beat = start + HEARTBEAT_S, t = now_s();
 	bool tty = isatty(STDERR_FILENO) && !s->opts->quiet;
 
 	while (!(s->run.stop_reason = stop_reason(s, pidfd, t - start))) {
@@ -382,6 +383,7 @@ static int start(struct session *s, int *pidfd)
 	status = open_loader(s);
 	if (status)
 		return status;
+	s->started = now_s();
 	s->run.probes_attached = loader__attached(s->loader, &probe_mask);
 	status = open_record(s, probe_mask);
 	if (status)

@@ -86,8 +86,9 @@ const char *report__process_command(const struct run_info *run, uint32_t tgid)
 	size_t i;
 
 	for (i = 0; i < run->n_labels; i++)
-		if (run->labels[i].tgid == tgid)
+		if (run->labels[i].tgid == tgid && run->labels[i].command[0])
 			return run->labels[i].command;
+	/* A process can be gone before its label is read; the root one is known. */
 	return (int)tgid == run->pid ? run->command : "";
 }
 
