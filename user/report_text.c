@@ -121,8 +121,8 @@ static void write_header(FILE *out, const struct run_info *run, const struct tra
 		run->duration_s, r->events, drops, run->stop_reason ? "; ended: " : "",
 		run->stop_reason ? run->stop_reason : "");
 	if (run->attached_mid_run)
-		fprintf(out, "  attached    to a running process: buffers allocated before attach "
-			"are not seen\n");
+		fprintf(out, "  attached    %s: buffers allocated before attach are not seen\n",
+			run->pid ? "to a running process" : "while processes ran");
 }
 
 static void write_device(FILE *out, const struct tracker_device_info *d)
@@ -225,10 +225,12 @@ static void write_finding(FILE *out, size_t n, const struct finding_group *g, bo
 			fprintf(out, "%s%" PRIu64, i ? " -> " : " ", g->series[i]);
 		fprintf(out, "\n");
 	} else {
-		fprintf(out, ", %s: %" PRIu64 " %s, %" PRIu64 " bytes (%s)", tracker_row_name(g->row),
-			g->count, g->row == TRACKER_ROW_CB ? "CBs" : "buffers", g->bytes, bytes);
+		fprintf(out, ", %s: %" PRIu64 " %s%s, %" PRIu64 " bytes (%s)", tracker_row_name(g->row),
+			g->count, g->row == TRACKER_ROW_CB ? "CB" : "buffer", g->count == 1 ? "" : "s",
+			g->bytes, bytes);
 		if (g->kind == FINDING_CB_TRACKING)
-			fprintf(out, " from %" PRIu64 " destroyed programs", g->programs);
+			fprintf(out, " from %" PRIu64 " destroyed program%s", g->programs,
+				g->programs == 1 ? "" : "s");
 		fprintf(out, "\n");
 		write_sites(out, g);
 	}
