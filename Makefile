@@ -57,6 +57,7 @@ all: $(TOOL) $(GATE) sim
 
 include tests/sim/sim.mk
 include tests/unit/fixtures.mk
+include tests/e2e/e2e.mk
 include bench/bench.mk
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
@@ -107,7 +108,7 @@ deps:
 unit-test: $(UNIT_BINS) $(SIM_UNIT_BINS)
 	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS) $(SIM_UNIT_BINS)
 
-e2e-test: $(TOOL) sim
+e2e-test: $(TOOL) $(GATE) sim $(E2E_FIXTURES)
 	$(Q)$(PYTHON) tests/e2e/run_e2e.py --build $(OUTPUT)
 
 # The README's test command: everything, from a fresh machine.

@@ -17,6 +17,10 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* errno values bpf_get_stackid() returns (vmlinux.h has no macros). */
+#define ENOMEM 12
+#define EEXIST 17
+
 /* Which processes are traced. */
 enum filter_mode {
 	FILTER_ALL = 0,     /* every process that runs the probed code (--all) */
@@ -37,11 +41,23 @@ const volatile __u32 buf_off_address = 80;
 const volatile __u32 buf_off_page_size = 88;
 /* Offset of Device::id_ (chip id); < 0 when unknown for this build. */
 const volatile __s32 device_id_offset = -1;
+/* --stacks: capture the user stack of buffer and CB allocations. */
+const volatile bool capture_stacks = false;
 /* Wake user space only when this much is queued, so bursts cost one wake-up;
  * the loader polls with a short timeout to pick up the rest. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
 
 __u64 drops[TTLEAK_DROP_REASON_MAX] = {};
+__u64 stack_errors[TTLEAK_STACK_ERROR_MAX] = {};
+
+/* Allocation stacks, deduplicated by the kernel: identical stacks share an
+ * id. Sized by the loader; a full map is counted, never silent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, TTLEAK_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
 
 /* Processes traced (FILTER_TREE: user space seeds the command's pid, forks
  * add children) or seen (FILTER_ALL). The value says whether the process's
@@ -151,6 +167,21 @@ static __always_inline void read_chip_id(struct ttleak_event *e, const void *dev
 	}
 }
 
+static __always_inline void capture_stack(struct ttleak_event *e, void *ctx)
+{
+	long id;
+
+	if (!capture_stacks)
+		return;
+	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (id >= 0) {
+		e->stack_id = (__s32)id;
+		return;
+	}
+	__sync_fetch_and_add(&stack_errors[id == -EEXIST || id == -ENOMEM ?
+					   TTLEAK_STACK_MAP_FULL : TTLEAK_STACK_FAULT], 1);
+}
+
 static __always_inline void read_buffer(struct ttleak_event *e, const void *buffer)
 {
 	const void *fields = buffer;
@@ -185,6 +216,7 @@ int BPF_KPROBE(buffer_alloc, void *graph_tracker, const void *buffer)
 	if (!e)
 		return 0;
 	read_buffer(e, buffer);
+	capture_stack(e, ctx);
 	event_submit(e, false);
 	return 0;
 }
@@ -252,6 +284,7 @@ int cb_alloc(struct pt_regs *ctx)
 	if ((__u8)PT_REGS_PARM5(ctx))
 		e->flags |= TTLEAK_F_CB_GLOBAL;
 	read_chip_id(e, device);
+	capture_stack(e, ctx);
 	event_submit(e, false);
 	return 0;
 }

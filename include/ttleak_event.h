@@ -42,6 +42,16 @@ enum ttleak_event_flags {
 	TTLEAK_F_NEW_PROCESS = 1 << 3,/* first event of this process: name it while it lives */
 };
 
+/* Why an allocation stack could not be captured (--stacks); counted in .bss.
+ * The event itself is still delivered, with stack_id -1. */
+enum ttleak_stack_error {
+	TTLEAK_STACK_MAP_FULL = 0,    /* stack map full, or a hash collision with another stack */
+	TTLEAK_STACK_FAULT,           /* the user stack could not be walked */
+	TTLEAK_STACK_ERROR_MAX
+};
+
+#define TTLEAK_MAX_STACK_DEPTH 127    /* kernel limit for one stack map entry */
+
 /* Why the BPF side could not deliver an event; counted in .bss, always reported. */
 enum ttleak_drop_reason {
 	TTLEAK_DROP_RINGBUF_FULL = 0,
@@ -58,7 +68,7 @@ struct ttleak_event {
 	__u8 buffer_type;  /* enum ttleak_buffer_type (buffer events) */
 	__u16 flags;       /* enum ttleak_event_flags */
 	__s32 chip_id;     /* Device::id_, or TTLEAK_CHIP_UNKNOWN */
-	__s32 stack_id;    /* reserved for allocation stacks; -1 */
+	__s32 stack_id;    /* user stack in the stack map (--stacks), else -1 */
 	__u32 reserved;
 	__u64 device;      /* IDevice* (0 when none) */
 	__u64 object;      /* Buffer*, ProgramImpl* or Program*, Allocator* */

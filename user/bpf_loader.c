@@ -69,7 +69,11 @@ static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
 	skel->rodata->buf_off_page_size = lay->off_page_size;
 	skel->rodata->device_id_offset = lay->device_id_offset;
 	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 16;
+	skel->rodata->capture_stacks = o->stacks;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+	/* Each stack entry is ~1 KiB of kernel memory: only when asked for. */
+	if (!o->stacks)
+		bpf_map__set_max_entries(skel->maps.stacks, 1);
 }
 
 static int attach_target(struct loader *l, const struct loader_opts *o, enum probe_id id,
@@ -214,6 +218,11 @@ int loader__poll(struct loader *l, int timeout_ms)
 	return ret == -EINTR ? 0 : ret;
 }
 
+int loader__consume(struct loader *l)
+{
+	return ring_buffer__consume(l->rb);
+}
+
 size_t loader__attached(const struct loader *l, uint64_t *probe_mask)
 {
 	if (probe_mask)
@@ -224,6 +233,16 @@ size_t loader__attached(const struct loader *l, uint64_t *probe_mask)
 void loader__drops(const struct loader *l, uint64_t drops[TTLEAK_DROP_REASON_MAX])
 {
 	memcpy(drops, (const void *)l->skel->bss->drops, sizeof(l->skel->bss->drops));
+}
+
+int loader__stack_map_fd(const struct loader *l)
+{
+	return bpf_map__fd(l->skel->maps.stacks);
+}
+
+void loader__stack_errors(const struct loader *l, uint64_t errors[TTLEAK_STACK_ERROR_MAX])
+{
+	memcpy(errors, (const void *)l->skel->bss->stack_errors, sizeof(l->skel->bss->stack_errors));
 }
 
 void loader__detach(struct loader *l)

@@ -32,6 +32,7 @@ struct loader_opts {
 	const struct layout *layout;
 	const struct probe_plan *plan;
 	size_t ringbuf_bytes;         /* power of two, >= page size */
+	bool stacks;                  /* capture allocation stacks */
 	loader_event_fn on_event;
 	void *ctx;
 };
@@ -52,10 +53,19 @@ int loader__trace_tgid(struct loader *l, int tgid);
 /* Deliver queued events; waits at most timeout_ms. Returns events or -errno. */
 int loader__poll(struct loader *l, int timeout_ms);
 
+/* Deliver every queued event now, even those BPF has not woken us for yet
+ * (it batches wake-ups): for views that must be current. */
+int loader__consume(struct loader *l);
+
 /* Attached uprobes, and which probes (bit per enum probe_id). */
 size_t loader__attached(const struct loader *l, uint64_t *probe_mask);
 
 void loader__drops(const struct loader *l, uint64_t drops[TTLEAK_DROP_REASON_MAX]);
+
+/* --stacks: the stack map (stack id -> user return addresses), and why
+ * stacks could not be captured. */
+int loader__stack_map_fd(const struct loader *l);
+void loader__stack_errors(const struct loader *l, uint64_t errors[TTLEAK_STACK_ERROR_MAX]);
 
 /* Detaches every probe, then delivers what is still queued. */
 void loader__detach(struct loader *l);

@@ -16,15 +16,19 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "bpf_loader.h"
 #include "bpf_session.h"
 #include "child.h"
 #include "event_log.h"
+#include "exports.h"
 #include "layout.h"
+#include "layout_dwarf.h"
 #include "lib_locate.h"
 #include "output.h"
 #include "probes.h"
 #include "report_text.h"
+#include "stacks.h"
 #include "target.h"
 #include "tracker.h"
 #include "verdict.h"
@@ -66,6 +70,8 @@ struct session {
 	struct tracker *tracker;
 	struct event_log_writer *log;
 	struct loader *loader;
+	struct stack_store *stacks; /* --stacks */
+	struct exports *exports;  /* -i, --trace, --metrics */
 	struct run_info run;
 	struct process_label *labels;
 	size_t n_labels;
@@ -145,22 +151,22 @@ static int resolve_probes(struct session *s)
 
 static int choose_layout(struct session *s)
 {
-	const struct layout *builtin = layout__builtin(s->plan.generation);
-	char err[512];
+	char err[512], note[512];
+	bool known;
 
-	memset(&s->layout, 0, sizeof(s->layout));
-	if (builtin)
-		s->layout = *builtin;
+	/* DWARF, else the built-in profile; a layout file overrides field by field. */
+	known = layout_dwarf__or_builtin(s->target.host_path, s->plan.generation, &s->layout,
+					 note, sizeof(note)) == 0;
+	if (note[0] && !s->opts->quiet)
+		fprintf(stderr, "ttleak-bpf: note: not using DWARF: %s\n", note);
 	if (s->opts->layout_file) {
-		if (!builtin)
-			s->layout.buffer_impl_offset = s->layout.device_id_offset = -1;
 		if (layout__load_file(s->opts->layout_file, &s->layout, err, sizeof(err))) {
 			fprintf(stderr, "ttleak-bpf: %s\n", err);
 			return EXIT_USAGE;
 		}
-	} else if (!builtin) {
-		fprintf(stderr, "ttleak-bpf: no built-in struct layout for this runtime build "
-			"(API generation %s): give --layout FILE (see README, 'Layout files')\n",
+	} else if (!known) {
+		fprintf(stderr, "ttleak-bpf: no DWARF and no built-in struct layout for this runtime "
+			"build (API generation %s): give --layout FILE (see README, 'Layout files')\n",
 			s->plan.generation[0] ? s->plan.generation : "unknown");
 		return EXIT_USAGE;
 	}
@@ -218,15 +224,36 @@ static void note_exit(struct session *s, uint32_t tgid)
 	}
 }
 
+/* Read a new stack now, while its process still runs: its mappings are
+ * needed to place the addresses. */
+static void capture_stack(struct session *s, const struct ttleak_event *ev)
+{
+	uint64_t ips[TTLEAK_MAX_STACK_DEPTH];
+	__u32 id = (__u32)ev->stack_id;
+	bool read;
+
+	if (stack_store__known(s->stacks, ev->tgid, ev->stack_id))
+		return;
+	read = bpf_map_lookup_elem(loader__stack_map_fd(s->loader), &id, ips) == 0;
+	stack_store__add(s->stacks, ev->tgid, ev->stack_id, read ? ips : NULL,
+			 TTLEAK_MAX_STACK_DEPTH);
+}
+
 static void on_event(const struct ttleak_event *ev, void *ctx)
 {
 	struct session *s = ctx;
 
-	if (ev->flags & TTLEAK_F_NEW_PROCESS)
+	if (ev->flags & TTLEAK_F_NEW_PROCESS) {
 		label_process(s, ev->tgid);
+		if (s->stacks)
+			stack_store__note_process(s->stacks, ev->tgid);
+	}
 	if (ev->kind == TTLEAK_EV_PROCESS_EXIT)
 		note_exit(s, ev->tgid);
+	if (ev->stack_id >= 0 && s->stacks)
+		capture_stack(s, ev);
 	tracker__consume(s->tracker, ev);
+	exports__event(s->exports, s->tracker, ev);
 	if (s->log && !s->log_failed && event_log_writer__append(s->log, ev)) {
 		fprintf(stderr, "ttleak-bpf: writing %s failed: %s; recording stopped\n",
 			s->opts->record_path, strerror(errno));
@@ -250,6 +277,7 @@ static void fill_run_info(struct session *s)
 	run->allow_drops = s->opts->allow_drops;
 	run->labels = s->labels;
 	run->n_labels = s->n_labels;
+	run->stacks = s->stacks;
 }
 
 /* --all: a report for each process that exited since the last turn. */
@@ -300,7 +328,8 @@ static const char *stop_reason(struct session *s, int pidfd, double elapsed)
 static void trace_loop(struct session *s, int pidfd)
 {
 	double start = s->started, next_beat = start + HEARTBEAT_S, t = now_s();
-	bool tty = isatty(STDERR_FILENO) && !s->opts->quiet;
+	/* The live view (-i) shows the run is alive; else a heartbeat does. */
+	bool tty = isatty(STDERR_FILENO) && !s->opts->quiet && !s->opts->interval_s;
 
 	while (!(s->run.stop_reason = stop_reason(s, pidfd, t - start))) {
 		if (loader__poll(s->loader, POLL_MS) < 0 && errno != EINTR) {
@@ -312,6 +341,12 @@ static void trace_loop(struct session *s, int pidfd)
 		if (tty && t >= next_beat) {
 			fprintf(stderr, "\rttleak-bpf: tracing for %.0f s ...", t - start);
 			next_beat = t + HEARTBEAT_S;
+		}
+		if (exports__due(s->exports, t)) {
+			loader__consume(s->loader);
+			loader__drops(s->loader, s->run.drops);
+			fill_run_info(s);
+			exports__tick(s->exports, s->tracker, &s->run, t);
 		}
 	}
 	if (tty)
@@ -348,6 +383,7 @@ static int open_loader(struct session *s)
 		.filter = filters[s->opts->mode], .pid = s->target.pid,
 		.lib_path = s->target.host_path, .layout = &s->layout, .plan = &s->plan,
 		.ringbuf_bytes = s->opts->ringbuf_bytes, .on_event = on_event, .ctx = s,
+		.stacks = s->opts->stacks,
 	};
 	enum loader_failure failure;
 	char err[512];
@@ -384,6 +420,10 @@ static int start(struct session *s, int *pidfd)
 	if (status)
 		return status;
 	s->started = now_s();
+	if (exports__new(s->opts, s->plan.checks, s->started, &s->exports)) {
+		fprintf(stderr, "ttleak-bpf: out of memory\n");
+		return EXIT_UNCERTIFIED;
+	}
 	s->run.probes_attached = loader__attached(s->loader, &probe_mask);
 	status = open_record(s, probe_mask);
 	if (status)
@@ -400,6 +440,8 @@ static int start(struct session *s, int *pidfd)
 		*pidfd = -1;
 	} else if (s->opts->mode == MODE_ATTACH) {
 		*pidfd = (int)syscall(SYS_pidfd_open, s->target.pid, 0);
+		if (s->stacks)
+			stack_store__note_process(s->stacks, (uint32_t)s->target.pid);
 	}
 	return 0;
 }
@@ -411,12 +453,17 @@ static int finish(struct session *s)
 
 	loader__detach(s->loader);
 	loader__drops(s->loader, s->run.drops);
+	loader__stack_errors(s->loader, s->run.stack_errors);
+	if (s->stacks)
+		stack_store__symbolize(s->stacks);
 	if (s->opts->mode == MODE_RUN && s->child.reaped) {
 		s->run.command_ran = true;
 		s->run.command_status = s->child.status;
 	}
 	fill_run_info(s);
 	status = output__finish(s->opts, &s->run, s->tracker);
+	if (exports__finish(s->exports, s->tracker, &s->run, (uint64_t)(now_s() * 1e9)))
+		status = EXIT_USAGE;
 	if (s->log) {
 		memcpy(f.drops, s->run.drops, sizeof(f.drops));
 		if (event_log_writer__close(s->log, &f) || s->log_failed) {
@@ -437,6 +484,8 @@ static void session_free(struct session *s)
 	if (s->opts->mode == MODE_RUN && s->child.pid > 0 && s->child.release_fd >= 0)
 		child__abandon(&s->child); /* set up failed before the command ran */
 	tracker__free(s->tracker);
+	exports__free(s->exports);
+	stack_store__free(s->stacks);
 	free(s->labels);
 	free(s->exited);
 }
@@ -455,7 +504,9 @@ int bpf_session__run(const struct cli_opts *opts)
 	if (status)
 		return status;
 	s.tracker = tracker__new(&topts);
-	if (!s.tracker) {
+	if (opts->stacks)
+		s.stacks = stack_store__new();
+	if (!s.tracker || (opts->stacks && !s.stacks)) {
 		fprintf(stderr, "ttleak-bpf: out of memory\n");
 		return EXIT_UNCERTIFIED;
 	}

@@ -22,6 +22,9 @@ static const char doc[] =
 	"  sudo ttleak-bpf -p 4242 -d 60 --json r.json   one minute, JSON report too\n"
 	"  sudo ttleak-bpf -p 4242 --record ev.bin   keep the raw events\n"
 	"  ttleak-bpf --replay ev.bin                analyse them later (no root)\n"
+	"  sudo ttleak-bpf -p 4242 -i 2              live table every 2 s\n"
+	"  sudo ttleak-bpf -p 4242 --trace t.json    timeline for ui.perfetto.dev\n"
+	"  sudo ttleak-bpf -p 4242 --metrics /var/lib/node_exporter/ttleak.prom\n"
 	"  ttleak-bpf --list-probes --lib build_Release/lib/libtt_metal.so\n\n"
 	"Exit status: 0 no finding, 1 leak or imbalance found, 2 usage or input error, "
 	"3 the run could not be certified (attach failed, events dropped or unreadable, or "
@@ -43,6 +46,9 @@ enum {
 	OPT_RINGBUF,
 	OPT_ALL,
 	OPT_IMPORT_PROBE,
+	OPT_STACKS,
+	OPT_TRACE,
+	OPT_METRICS,
 };
 
 static const struct argp_option options[] = {
@@ -62,6 +68,18 @@ static const struct argp_option options[] = {
 	{ "list-probes", OPT_LIST_PROBES, NULL, 0,
 	  "List the runtime functions each probe resolves to in --lib or PID's library, "
 	  "and what a missing one disables; needs no root", 2 },
+	{ "stacks", OPT_STACKS, NULL, 0, "Capture the user stack of every buffer and CB "
+	  "allocation and group findings by allocation site (costs a stack walk per "
+	  "allocation; needs frame pointers for full stacks, see README)", 2 },
+	{ "interval", 'i', "SEC", 0, "Live view: every SEC seconds print live memory per process "
+	  "and device, its change, alloc/free rates and findings so far; redrawn in place on a "
+	  "terminal, timestamped blocks when piped (e.g. -i 2)", 2 },
+	{ "trace", OPT_TRACE, "FILE", 0, "Write a Perfetto / Chrome trace-event JSON timeline to "
+	  "FILE: live bytes per device and type, program lifetimes, findings (e.g. --trace "
+	  "t.json, then open it in ui.perfetto.dev); also with --replay", 2 },
+	{ "metrics", OPT_METRICS, "FILE", 0, "Keep FILE an OpenMetrics snapshot for node_exporter's "
+	  "textfile collector, replaced atomically every -i SEC (default 10) and at the end "
+	  "(e.g. --metrics /var/lib/node_exporter/ttleak.prom)", 2 },
 	{ "layout", OPT_LAYOUT, "FILE", 0,
 	  "Struct offsets for this runtime build (key = value lines; see README)", 3 },
 	{ "allow-drops", OPT_ALLOW_DROPS, NULL, 0,
@@ -116,6 +134,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid duration '%s': expected seconds > 0, e.g. 30 or 0.5",
 				   arg);
 		break;
+	case 'i':
+		if (parse_seconds(arg, &o->interval_s) || o->interval_s < 0.1)
+			argp_error(state, "invalid interval '%s': expected seconds >= 0.1, e.g. 2",
+				   arg);
+		break;
+	case OPT_TRACE: o->trace_path = arg; break;
+	case OPT_METRICS: o->metrics_path = arg; break;
 	case 'j': o->json_path = arg; break;
 	case 'o': o->output_path = arg; break;
 	case 'r': o->record_path = arg; break;
@@ -130,6 +155,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->ringbuf_bytes = (size_t)v * 1024;
 		break;
 	case OPT_ALL: o->mode = MODE_ALL; break;
+	case OPT_STACKS: o->stacks = true; break;
 	case OPT_IMPORT_PROBE: o->import_module = arg; break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose = true; break;
@@ -171,8 +197,12 @@ static const char *check_combination(const struct cli_opts *o)
 	case MODE_REPLAY:
 		if (o->pid || o->lib || o->record_path || o->duration_s)
 			return "--replay analyses a file: it takes no -p, --lib, --record or --duration";
+		if (o->interval_s)
+			return "--replay has no live view: it takes no -i (--trace and --metrics work)";
 		break;
 	}
+	if (o->mode == MODE_LIST_PROBES && (o->interval_s || o->trace_path || o->metrics_path))
+		return "--list-probes traces nothing: it takes no -i, --trace or --metrics";
 	return NULL;
 }
 

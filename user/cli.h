@@ -30,6 +30,10 @@ struct cli_opts {
 	bool allow_drops;
 	bool quiet;
 	bool verbose;
+	bool stacks;             /* --stacks */
+	double interval_s;       /* -i: live view period; 0 without -i */
+	const char *trace_path;  /* --trace: Perfetto / Chrome trace-event JSON */
+	const char *metrics_path; /* --metrics: OpenMetrics text file */
 };
 
 /* Exit statuses of every mode (README, "Exit codes"). */

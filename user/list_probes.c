@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "layout.h"
+#include "layout_dwarf.h"
 #include "list_probes.h"
 #include "probes.h"
 #include "target.h"
@@ -30,16 +31,20 @@ static void print_probe(const struct probe_plan *plan, enum probe_id id)
 		       plan->targets[id][i].file_offset, plan->targets[id][i].demangled);
 }
 
-static void print_layout(const struct probe_plan *plan)
+static void print_layout(const struct probe_plan *plan, const char *lib_path)
 {
-	const struct layout *l = plan->generation[0] ? layout__builtin(plan->generation) : NULL;
+	struct layout l;
+	char note[512];
 
-	if (l)
-		printf("layout: %s (Buffer %s; Device::id_ at %d)\n", l->source,
-		       l->buffer_impl_offset < 0 ? "fields inline" : "-> BufferImpl",
-		       l->device_id_offset);
+	if (layout_dwarf__or_builtin(lib_path, plan->generation, &l, note, sizeof(note)) == 0)
+		printf("layout: %s (Buffer %s; Device::id_ at %d)\n", l.source,
+		       l.buffer_impl_offset < 0 ? "fields inline" : "-> BufferImpl",
+		       l.device_id_offset);
 	else
-		printf("layout: no built-in profile for this build: tracing needs --layout FILE\n");
+		printf("layout: no DWARF and no built-in profile for this build: tracing needs "
+		       "--layout FILE\n");
+	if (note[0])
+		printf("layout: DWARF not used: %s\n", note);
 }
 
 int list_probes__run(const struct cli_opts *opts)
@@ -66,7 +71,7 @@ int list_probes__run(const struct cli_opts *opts)
 	       plan.has_debuginfo ? "DWARF present" : "no DWARF",
 	       plan.build_id[0] ? plan.build_id : "none");
 	printf("API generation: %s\n", plan.generation[0] ? plan.generation : "unknown");
-	print_layout(&plan);
+	print_layout(&plan, t.host_path);
 	printf("\n  %-32s %-9s %-10s  %s\n", "probe", "", "offset", "function");
 	for (id = 0; id < PROBE_MAX; id++)
 		print_probe(&plan, id);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "event_log.h"
+#include "exports.h"
 #include "output.h"
 #include "probes.h"
 #include "replay.h"
@@ -24,6 +25,7 @@ int replay__run(const struct cli_opts *opts)
 	struct event_log_reader *reader;
 	struct tracker_opts topts = { 0 };
 	struct tracker *t = NULL;
+	struct exports *x = NULL;
 	struct run_info run;
 	struct ttleak_event ev;
 	uint64_t first_ns = 0, last_ns = 0;
@@ -39,7 +41,7 @@ int replay__run(const struct cli_opts *opts)
 	run.allow_drops = opts->allow_drops;
 	topts.attached_mid_run = run.attached_mid_run;
 	t = tracker__new(&topts);
-	if (!t) {
+	if (!t || exports__new(opts, run.checks, 0, &x)) {
 		fprintf(stderr, "ttleak-bpf: out of memory\n");
 		goto cleanup;
 	}
@@ -47,6 +49,7 @@ int replay__run(const struct cli_opts *opts)
 		first_ns = first_ns ? first_ns : ev.ts_ns;
 		last_ns = ev.ts_ns;
 		tracker__consume(t, &ev);
+		exports__event(x, t, &ev);
 	}
 	if (ret < 0) {
 		fprintf(stderr, "ttleak-bpf: %s\n", err);
@@ -55,7 +58,10 @@ int replay__run(const struct cli_opts *opts)
 	memcpy(run.drops, event_log_reader__footer(reader)->drops, sizeof(run.drops));
 	run.duration_s = (last_ns - first_ns) / 1e9;
 	status = output__finish(opts, &run, t);
+	if (exports__finish(x, t, &run, last_ns))
+		status = EXIT_USAGE;
 cleanup:
+	exports__free(x);
 	tracker__free(t);
 	event_log_reader__close(reader);
 	return status;

@@ -7,6 +7,7 @@
 #include "probes.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "stacks.h"
 #include "verdict.h"
 
 #define JSON_SCHEMA_VERSION 1
@@ -158,6 +159,9 @@ static struct json_object *finding_json(const struct finding_group *g)
 		put_u64(s, "address", g->sites[i].address);
 		put_u64(s, "size", g->sites[i].size);
 		put_u64(s, "count", g->sites[i].count);
+		if (g->sites[i].stack_id >= 0)
+			json_object_object_add(s, "stack_id",
+					       json_object_new_int(g->sites[i].stack_id));
 		json_object_array_add(sites, s);
 	}
 	json_object_object_add(o, "sites", sites);
@@ -166,6 +170,75 @@ static struct json_object *finding_json(const struct finding_group *g)
 	json_object_object_add(o, "series", series);
 	put_str(o, "title", report__finding_title(g));
 	put_str(o, "advice", report__finding_advice(g));
+	return o;
+}
+
+static struct json_object *frames_json(const struct stack_frame *f, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		put_u64(o, "ip", f[i].ip);
+		put_str(o, "module", f[i].module);
+		if (f[i].module)
+			put_u64(o, "offset", f[i].offset);
+		put_str(o, "symbol", f[i].symbol);
+		put_str(o, "source", f[i].source);
+		if (f[i].source)
+			json_object_object_add(o, "line", json_object_new_int(f[i].line));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* The stacks the findings refer to, once each: [{pid, stack_id, frames}]. */
+static struct json_object *stacks_json(const struct run_info *run,
+				       const struct tracker_results *r)
+{
+	struct json_object *a = json_object_new_array(), *seen = json_object_new_object();
+	const struct stack_frame *f;
+	char key[32];
+	size_t i, j, n;
+
+	for (i = 0; i < r->n_findings; i++) {
+		const struct finding_group *g = &r->findings[i];
+
+		for (j = 0; j < g->n_sites; j++) {
+			struct json_object *o;
+
+			snprintf(key, sizeof(key), "%u/%d", g->tgid, g->sites[j].stack_id);
+			f = stack_store__frames(run->stacks, g->tgid, g->sites[j].stack_id, &n);
+			if (!f || json_object_object_get_ex(seen, key, NULL))
+				continue;
+			json_object_object_add(seen, key, NULL);
+			o = json_object_new_object();
+			json_object_object_add(o, "pid", json_object_new_int((int)g->tgid));
+			json_object_object_add(o, "stack_id", json_object_new_int(g->sites[j].stack_id));
+			json_object_object_add(o, "frames", frames_json(f, n));
+			json_object_array_add(a, o);
+		}
+	}
+	json_object_put(seen);
+	return a;
+}
+
+static struct json_object *stack_stats_json(const struct run_info *run)
+{
+	struct json_object *o = json_object_new_object();
+	struct stack_stats st;
+
+	stack_store__stats(run->stacks, &st);
+	put_u64(o, "captured", st.captured);
+	put_u64(o, "map_full", run->stack_errors[TTLEAK_STACK_MAP_FULL]);
+	put_u64(o, "walk_failed", run->stack_errors[TTLEAK_STACK_FAULT]);
+	put_u64(o, "unreadable", st.read_failures);
+	put_u64(o, "truncated", st.truncated);
+	put_u64(o, "cut_at_non_code_address", st.unmapped);
+	put_u64(o, "frames_without_symbol", st.unsymbolized);
+	put_u64(o, "process_gone", st.process_gone);
 	return o;
 }
 
@@ -191,6 +264,10 @@ int report_json__write(const char *path, const struct run_info *run,
 	for (i = 0; i < r->n_findings; i++)
 		json_object_array_add(finds, finding_json(&r->findings[i]));
 	json_object_object_add(root, "findings", finds);
+	if (run->stacks) {
+		json_object_object_add(root, "stacks", stacks_json(run, r));
+		json_object_object_add(root, "stack_stats", stack_stats_json(run));
+	}
 	fprintf(f, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 								  JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (fflush(f) != 0 || ferror(f)) {

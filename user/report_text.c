@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include "child.h"
 #include "cli.h"
 #include "probes.h"
 #include "report_text.h"
+#include "stacks.h"
 #include "verdict.h"
 
 #define MAX_SITES_SHOWN 8
+#define MAX_STACKS_SHOWN 5
+#define MAX_FRAMES_SHOWN 8
 
 const char *report__finding_title(const struct finding_group *g)
 {
@@ -92,6 +96,22 @@ const char *report__process_command(const struct run_info *run, uint32_t tgid)
 	return (int)tgid == run->pid ? run->command : "";
 }
 
+/* Stacks that could not be captured or resolved are counted, never dropped. */
+static void write_stack_stats(FILE *out, const struct run_info *run)
+{
+	struct stack_stats st;
+
+	stack_store__stats(run->stacks, &st);
+	fprintf(out, "  stacks      %" PRIu64 " captured, %" PRIu64 " not captured (map full %" PRIu64
+		", walk failed %" PRIu64 ", unreadable %" PRIu64 "), %" PRIu64 " cut short of the "
+		"thread entry (no frame pointers?), %" PRIu64 " of them at a non-code address, %" PRIu64
+		" frames without symbol, %" PRIu64 " of exited processes (not placed)\n", st.captured,
+		run->stack_errors[TTLEAK_STACK_MAP_FULL] + run->stack_errors[TTLEAK_STACK_FAULT] +
+			st.read_failures,
+		run->stack_errors[TTLEAK_STACK_MAP_FULL], run->stack_errors[TTLEAK_STACK_FAULT],
+		st.read_failures, st.truncated, st.unmapped, st.unsymbolized, st.process_gone);
+}
+
 static void write_header(FILE *out, const struct run_info *run, const struct tracker_results *r)
 {
 	char status[96];
@@ -120,6 +140,8 @@ static void write_header(FILE *out, const struct run_info *run, const struct tra
 	fprintf(out, "  traced      %.1f s, %" PRIu64 " events, %" PRIu64 " dropped%s%s\n",
 		run->duration_s, r->events, drops, run->stop_reason ? "; ended: " : "",
 		run->stop_reason ? run->stop_reason : "");
+	if (run->stacks)
+		write_stack_stats(out, run);
 	if (run->attached_mid_run)
 		fprintf(out, "  attached    %s: buffers allocated before attach are not seen\n",
 			run->pid ? "to a running process" : "while processes ran");
@@ -145,6 +167,18 @@ static void write_device(FILE *out, const struct tracker_device_info *d)
 	}
 }
 
+/* What to do about implausible events, by where the layout came from. */
+static const char *layout_advice(const char *source)
+{
+	if (strncmp(source, "layout file", 11) == 0)
+		return "check the offsets in the --layout file";
+	if (strncmp(source, "DWARF", 5) == 0)
+		return "the debug info may be from another build: give --layout FILE";
+	if (strncmp(source, "built-in", 8) == 0)
+		return "this build's offsets differ from the profile: give --layout FILE";
+	return "see --layout";
+}
+
 static void write_process(FILE *out, const struct run_info *run,
 			  const struct tracker_process_info *p, const struct tracker_results *r)
 {
@@ -167,8 +201,10 @@ static void write_process(FILE *out, const struct run_info *run,
 			p->late_frees);
 	if (p->unreadable || p->implausible)
 		fprintf(out, "  WARNING: %" PRIu64 " events had unreadable and %" PRIu64
-			" implausible fields: the struct layout may not match this build "
-			"(see --layout); numbers may be wrong\n", p->unreadable, p->implausible);
+			" implausible fields (buffer type, size, allocator or chip id): the struct "
+			"layout (%s) may not match this build; %s; numbers may be wrong\n",
+			p->unreadable, p->implausible, run->layout_source[0] ? run->layout_source :
+			"unknown", layout_advice(run->layout_source));
 	if (p->unattributed_cbs)
 		fprintf(out, "  %" PRIu64 " CB allocations outside allocate_circular_buffers were "
 			"not attributed to a program\n", p->unattributed_cbs);
@@ -211,7 +247,83 @@ static void write_wrapped(FILE *out, const char *text, int indent)
 	fputc('\n', out);
 }
 
-static void write_finding(FILE *out, size_t n, const struct finding_group *g, bool explain)
+struct site_total {
+	int32_t stack_id;
+	uint64_t count, bytes;
+};
+
+static int compare_site_totals(const void *a, const void *b)
+{
+	const struct site_total *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return x->stack_id - y->stack_id;
+}
+
+/* A finding's counts per allocation stack, largest first; caller frees. */
+static struct site_total *totals_by_stack(const struct finding_group *g, size_t *n)
+{
+	struct site_total *t = calloc(g->n_sites ? g->n_sites : 1, sizeof(*t));
+	size_t i, j;
+
+	*n = 0;
+	for (i = 0; t && i < g->n_sites; i++) {
+		for (j = 0; j < *n && t[j].stack_id != g->sites[i].stack_id; j++)
+			;
+		if (j == *n)
+			t[(*n)++].stack_id = g->sites[i].stack_id;
+		t[j].count += g->sites[i].count;
+		t[j].bytes += g->sites[i].count * g->sites[i].size;
+	}
+	if (t)
+		qsort(t, *n, sizeof(*t), compare_site_totals);
+	return t;
+}
+
+static void write_frame(FILE *out, size_t i, const struct stack_frame *f)
+{
+	const char *module = f->module ? strrchr(f->module, '/') : NULL;
+
+	fprintf(out, "        #%zu %s", i, f->symbol ? f->symbol : "??");
+	if (f->module)
+		fprintf(out, "  %s+0x%" PRIx64, module ? module + 1 : f->module, f->offset);
+	else
+		fprintf(out, "  0x%" PRIx64 " (unmapped)", f->ip);
+	if (f->source)
+		fprintf(out, "  %s:%d", f->source, f->line);
+	fputc('\n', out);
+}
+
+/* Frame 0 is the probed runtime function itself; the site is its callers. */
+static void write_stacks(FILE *out, const struct run_info *run, const struct finding_group *g)
+{
+	struct site_total *t;
+	size_t n, i, j, n_frames;
+
+	t = totals_by_stack(g, &n);
+	for (i = 0; t && i < n && i < MAX_STACKS_SHOWN; i++) {
+		const struct stack_frame *f =
+			stack_store__frames(run->stacks, g->tgid, t[i].stack_id, &n_frames);
+
+		fprintf(out, "      allocated %" PRIu64 " time%s (%" PRIu64 " bytes) at:\n",
+			t[i].count, t[i].count == 1 ? "" : "s", t[i].bytes);
+		if (!f)
+			fprintf(out, "        (no stack: not captured, see the stack counts above)\n");
+		else if (n_frames < 2)
+			fprintf(out, "        (no caller frames: the stack walk failed, see README "
+				"'Allocation stacks')\n");
+		for (j = 1; f && j < n_frames && j <= MAX_FRAMES_SHOWN; j++)
+			write_frame(out, j, &f[j]);
+	}
+	if (n > MAX_STACKS_SHOWN)
+		fprintf(out, "      ... %zu more allocation sites (all of them in --json)\n",
+			n - MAX_STACKS_SHOWN);
+	free(t);
+}
+
+static void write_finding(FILE *out, const struct run_info *run, size_t n,
+			  const struct finding_group *g, bool explain)
 {
 	char dev[64], bytes[32];
 	size_t i;
@@ -233,6 +345,8 @@ static void write_finding(FILE *out, size_t n, const struct finding_group *g, bo
 				g->programs == 1 ? "" : "s");
 		fprintf(out, "\n");
 		write_sites(out, g);
+		if (run->stacks)
+			write_stacks(out, run, g);
 	}
 	if (explain)
 		write_wrapped(out, report__finding_advice(g), 4);
@@ -277,6 +391,17 @@ static void write_verdict(FILE *out, const struct run_info *run, const struct tr
 		fprintf(out, "\nResult: no leak found (exit %d)\n", EXIT_CLEAN);
 }
 
+/* Any event a wrong layout would explain: then no buffer number can be trusted. */
+static bool layout_suspect(const struct tracker_results *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_processes; i++)
+		if (r->processes[i].unreadable || r->processes[i].implausible)
+			return true;
+	return false;
+}
+
 void report_text__write(FILE *out, const struct run_info *run, const struct tracker_results *r)
 {
 	size_t i;
@@ -285,9 +410,11 @@ void report_text__write(FILE *out, const struct run_info *run, const struct trac
 	for (i = 0; i < r->n_processes; i++)
 		write_process(out, run, &r->processes[i], r);
 	if (r->n_findings)
-		fprintf(out, "\nFindings\n");
+		fprintf(out, "\nFindings%s\n", layout_suspect(r) ? " (NOT TRUSTWORTHY: buffer fields "
+			"were read with a struct layout that does not fit this build; see WARNING above)"
+			: "");
 	for (i = 0; i < r->n_findings; i++)
-		write_finding(out, i + 1, &r->findings[i], first_of_kind(r, i));
+		write_finding(out, run, i + 1, &r->findings[i], first_of_kind(r, i));
 	write_verdict(out, run, r);
 }
 
@@ -301,6 +428,6 @@ void report_text__write_process(FILE *out, const struct run_info *run,
 			write_process(out, run, &r->processes[i], r);
 	for (i = 0; i < r->n_findings; i++)
 		if (r->findings[i].tgid == tgid)
-			write_finding(out, ++n, &r->findings[i], first_of_kind(r, i));
+			write_finding(out, run, ++n, &r->findings[i], first_of_kind(r, i));
 	fprintf(out, "  %zu finding%s for process %u\n", n, n == 1 ? "" : "s", tgid);
 }

@@ -9,6 +9,8 @@
 #include <linux/types.h>
 #include "ttleak_event.h"
 
+struct stack_store;
+
 /* The command line of a traced process, for reports. */
 struct process_label {
 	uint32_t tgid;
@@ -32,6 +34,8 @@ struct run_info {
 	uint32_t checks;            /* enum check_bit: findings this run could check */
 	uint64_t drops[TTLEAK_DROP_REASON_MAX];
 	bool allow_drops;
+	const struct stack_store *stacks; /* --stacks, symbolized; NULL otherwise */
+	uint64_t stack_errors[TTLEAK_STACK_ERROR_MAX];
 	const char *stop_reason;    /* "process exited", "interrupted", "duration reached" */
 };
 

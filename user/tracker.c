@@ -28,6 +28,7 @@ struct cb_entry {
 	struct program *program;
 	struct device *device;
 	uint64_t address, size;
+	int32_t stack_id;
 };
 
 struct cb_list {
@@ -65,6 +66,7 @@ struct live_buffer {
 	struct buffer_key key;
 	uint64_t size;
 	struct device *device;
+	int32_t stack_id;
 };
 
 enum retired_reason { RETIRED_FREED = 1, RETIRED_RECLAIMED };
@@ -117,7 +119,7 @@ struct finding_key {
 	uint32_t kind, anomaly;
 	struct device *device;
 	int32_t row;
-	uint32_t pad;
+	int32_t stack_id;
 	uint64_t address, size;
 };
 
@@ -237,10 +239,21 @@ static struct device *device_get(struct tracker *t, struct process *proc, int32_
 	return d;
 }
 
+/* Chip ids are small (one per ASIC in a host or cluster); anything else was
+ * read from the wrong offset in Device, so it is counted as implausible and
+ * the device named by its pointer, not made a new device per garbage value. */
+#define CHIP_ID_MAX 4095
+
 static struct device *device_of_event(struct tracker *t, struct process *proc,
 				      const struct ttleak_event *ev)
 {
-	return device_get(t, proc, ev->chip_id, ev->device);
+	int32_t chip_id = ev->chip_id;
+
+	if (chip_id != TTLEAK_CHIP_UNKNOWN && (chip_id < 0 || chip_id > CHIP_ID_MAX)) {
+		proc->info.implausible++;
+		chip_id = TTLEAK_CHIP_UNKNOWN;
+	}
+	return device_get(t, proc, chip_id, ev->device);
 }
 
 static struct allocator *allocator_get(struct tracker *t, uint32_t tgid, uint64_t ptr, bool create)
@@ -288,7 +301,7 @@ static void thread_leave_layout(struct tracker *t, const struct ttleak_event *ev
 
 static struct finding_count *finding_add(struct finding_count **table, enum finding_kind kind,
 					 enum anomaly_kind anomaly, struct device *d, int row,
-					 uint64_t address, uint64_t size)
+					 uint64_t address, uint64_t size, int32_t stack_id)
 {
 	struct finding_key key;
 	struct finding_count *f;
@@ -300,6 +313,7 @@ static struct finding_count *finding_add(struct finding_count **table, enum find
 	key.row = row;
 	key.address = address;
 	key.size = size;
+	key.stack_id = stack_id;
 	HASH_FIND(hh, *table, &key, sizeof(key), f);
 	if (!f) {
 		f = xcalloc(1, sizeof(*f));
@@ -315,7 +329,7 @@ static void anomaly(struct tracker *t, enum anomaly_kind kind, struct device *d,
 		    const struct ttleak_event *ev)
 {
 	finding_add(&t->findings, FINDING_ANOMALY, kind, d, ev->buffer_type, ev->address,
-		    ev->size);
+		    ev->size, ev->stack_id);
 }
 
 /* ---- buffers ----------------------------------------------------------- */
@@ -384,6 +398,7 @@ static void on_buffer_alloc(struct tracker *t, struct process *proc, const struc
 	b->key = key;
 	b->size = ev->size;
 	b->device = d;
+	b->stack_id = ev->stack_id;
 	HASH_ADD(hh, a->live, key, sizeof(key), b);
 	stats_add(&d->info.rows[key.type], ev->size);
 	d->unfreed++;
@@ -456,7 +471,7 @@ static void on_allocator_reset(struct tracker *t, struct process *proc,
 		struct tracker_stats *s = &b->device->info.rows[b->key.type];
 
 		finding_add(&t->findings, FINDING_RECLAIMED_AT_CLOSE, ANOMALY_NONE, b->device,
-			    b->key.type, b->key.address, b->size);
+			    b->key.type, b->key.address, b->size, b->stack_id);
 		s->reclaimed++;
 		s->reclaimed_bytes += b->size;
 		retire(a, b->key, RETIRED_RECLAIMED);
@@ -518,7 +533,8 @@ static void on_cb_alloc(struct tracker *t, struct process *proc, const struct tt
 {
 	struct thread_state *th = thread_get(t, ev, false);
 	struct device *d = device_of_event(t, proc, ev);
-	struct cb_entry e = { .device = d, .address = ev->address, .size = ev->size };
+	struct cb_entry e = { .device = d, .address = ev->address, .size = ev->size,
+			      .stack_id = ev->stack_id };
 
 	if (!th || !th->program || th->device_ptr != ev->device) {
 		/* Not inside allocate_circular_buffers: no program owns it, so
@@ -598,7 +614,7 @@ static void on_process_exit(struct tracker *t, struct process *proc)
 			continue;
 		HASH_ITER(hh, a->live, b, btmp) {
 			finding_add(&t->findings, FINDING_NEVER_FREED, ANOMALY_NONE, b->device,
-				    b->key.type, b->key.address, b->size);
+				    b->key.type, b->key.address, b->size, b->stack_id);
 			/* Stats keep showing what was live at exit. */
 			HASH_DEL(a->live, b);
 			free(b);
@@ -667,7 +683,9 @@ static int compare_sites(const void *a, const void *b)
 		return x->count > y->count ? -1 : 1;
 	if (x->address != y->address)
 		return x->address < y->address ? -1 : 1;
-	return x->size < y->size ? -1 : x->size > y->size;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
 }
 
 static int compare_device_ids(const struct tracker_device_id *x, const struct tracker_device_id *y)
@@ -722,7 +740,7 @@ static void collect_cb_tracking(struct tracker *t, struct finding_count **table)
 			if (p->alive)
 				continue;
 			finding_add(table, FINDING_CB_TRACKING, ANOMALY_NONE, d, TRACKER_ROW_CB,
-				    d->view.v[i].address, d->view.v[i].size);
+				    d->view.v[i].address, d->view.v[i].size, d->view.v[i].stack_id);
 			if (p->counted_for != d || p->counted_round != t->collect_round) {
 				p->counted_for = d;
 				p->counted_round = t->collect_round;
@@ -774,7 +792,8 @@ static void add_counts(struct tracker_results *r, size_t *cap, struct finding_co
 			abort();
 		g->sites = s;
 		g->sites[g->n_sites++] = (struct finding_site){
-			.address = f->key.address, .size = f->key.size, .count = f->count };
+			.address = f->key.address, .size = f->key.size, .count = f->count,
+			.stack_id = f->key.stack_id };
 		g->count += f->count;
 		g->bytes += f->count * f->key.size;
 		if (g->kind == FINDING_CB_TRACKING)
@@ -850,6 +869,15 @@ struct tracker_results *tracker__results(struct tracker *t)
 			      sizeof(struct finding_site), compare_sites);
 	if (r->n_findings)
 		qsort(r->findings, r->n_findings, sizeof(*r->findings), compare_groups);
+	return r;
+}
+
+struct tracker_results *tracker__stats(struct tracker *t)
+{
+	struct tracker_results *r = xcalloc(1, sizeof(*r));
+
+	r->events = t->events;
+	fill_processes_and_devices(t, r);
 	return r;
 }
 

@@ -69,9 +69,11 @@ struct tracker_device_info {
 	uint64_t closes;
 };
 
-/* One leaked (or anomalous) address on a device, with how often. */
+/* One leaked (or anomalous) address on a device, with how often; the
+ * allocation stack when stacks are captured (-1 otherwise). */
 struct finding_site {
 	uint64_t address, size, count;
+	int32_t stack_id;
 };
 
 struct finding_group {
@@ -96,7 +98,7 @@ struct tracker_process_info {
 	uint64_t late_frees;       /* frees of buffers already reclaimed in bulk */
 	uint64_t unknown_programs; /* destroyed programs never seen laid out */
 	uint64_t unreadable;       /* events whose fields could not be read */
-	uint64_t implausible;      /* buffer events with impossible values (layout?) */
+	uint64_t implausible;      /* events with impossible values: buffer fields, chip id (layout?) */
 	uint64_t unattributed_cbs; /* CB allocations outside allocate_circular_buffers */
 };
 
@@ -118,6 +120,10 @@ void tracker__consume(struct tracker *t, const struct ttleak_event *ev);
  * Free with tracker_results__free(). NULL and errno on allocation failure. */
 struct tracker_results *tracker__results(struct tracker *t);
 void tracker_results__free(struct tracker_results *r);
+
+/* Processes and devices only, no findings: O(processes + devices), cheap
+ * enough to sample often (--trace counters). Free with tracker_results__free(). */
+struct tracker_results *tracker__stats(struct tracker *t);
 
 const char *tracker_row_name(int row);
 const char *finding_kind_name(enum finding_kind kind);

@@ -77,6 +77,41 @@ endef
 $(eval $(call sim_generation,gen2026,2026))
 $(eval $(call sim_generation,gen2025,2025))
 
+# Build variants of a generation, for the tracer's symbol and layout sources:
+#   $(SIM_OUT)/$(1)-g/         compiled with -g (DWARF, like a RelWithDebInfo build)
+#   $(SIM_OUT)/$(1)-stripped/  the release library after strip --strip-all (.dynsym only)
+# Each holds the same three artifacts. libttnn_sim.so and ttsim_workload are copies of the
+# release ones: through RUNPATH $ORIGIN they load the libtt_metal.so beside them.
+# $(1): generation name; $(2): its TTSIM_GEN value.
+define sim_variants
+SIM_RT_OBJS_$(1)-g := $$(patsubst $(SIM_DIR)/runtime/%.cpp,$(SIM_OUT)/$(1)-g/obj/%.o,$(SIM_RT_SRCS))
+
+$(SIM_OUT)/$(1)-g/obj/%.o: $(SIM_DIR)/runtime/%.cpp
+	$$(call msg,CXX,$$@)
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(CXX) $(SIM_CXXFLAGS) -g -DTTSIM_GEN=$(2) -c $$< -o $$@
+
+$(SIM_OUT)/$(1)-g/libtt_metal.so: $$(SIM_RT_OBJS_$(1)-g)
+	$$(call msg,LINK,$$@)
+	$(Q)$(CXX) -shared -Wl,-soname,libtt_metal.so -Wl,-z,defs $(LDFLAGS) $$^ -o $$@
+
+$(SIM_OUT)/$(1)-stripped/libtt_metal.so: $(SIM_OUT)/$(1)/libtt_metal.so
+	$$(call msg,STRIP,$$@)
+	$(Q)mkdir -p $$(@D)
+	$(Q)$$(STRIP) --strip-all -o $$@ $$<
+
+$(SIM_OUT)/$(1)-g/libttnn_sim.so $(SIM_OUT)/$(1)-stripped/libttnn_sim.so: $(SIM_OUT)/$(1)/libttnn_sim.so
+	$(Q)mkdir -p $$(@D) && cp $$< $$@
+$(SIM_OUT)/$(1)-g/ttsim_workload $(SIM_OUT)/$(1)-stripped/ttsim_workload: $(SIM_OUT)/$(1)/ttsim_workload
+	$(Q)mkdir -p $$(@D) && cp $$< $$@
+
+sim: $$(foreach v,g stripped,$$(addprefix $(SIM_OUT)/$(1)-$$(v)/,libtt_metal.so libttnn_sim.so ttsim_workload))
+SIM_DEPS += $$(SIM_RT_OBJS_$(1)-g:.o=.d)
+endef
+
+$(eval $(call sim_variants,gen2026,2026))
+$(eval $(call sim_variants,gen2025,2025))
+
 .PHONY: sim sim-check
 
 sim-check: sim

@@ -45,6 +45,40 @@ $(FIXTURE_DIR)/libgen2026-stripped.so: $(FIXTURE_DIR)/libgen2026.so
 
 $(OUTPUT)/tests/test_symbols: | $(UNIT_FIXTURES)
 
+# Fixtures of tests/unit/test_layout_dwarf.c: layout_classes.cpp (Buffer, BufferImpl,
+# Device with members) after layout_decl_only.cpp (the same classes declared only), -g:
+#   libdwarf20{26,25,24}.so     one per API generation
+#   libdwarf2026-dwarf2.so      DWARF 2: member offsets as DW_OP_plus_uconst expressions
+#   libdwarf2026-types.so       DWARF 4 type units (.debug_types)
+#   libdwarf2026-nodebug.so     strip --strip-debug; libdwarf2026.debug its separate DWARF
+#   libdwarf2026-split.so       the same with a .gnu_debuglink to libdwarf2026.debug
+LAYOUT_FIXTURE_SRCS := tests/unit/fixtures/layout_decl_only.cpp tests/unit/fixtures/layout_classes.cpp
+LAYOUT_FIXTURE_GENS := $(patsubst %,$(FIXTURE_DIR)/libdwarf%.so,2026 2025 2024 2026-dwarf2 2026-types)
+LAYOUT_FIXTURES     := $(LAYOUT_FIXTURE_GENS) $(FIXTURE_DIR)/libdwarf2026.debug \
+		       $(FIXTURE_DIR)/libdwarf2026-nodebug.so $(FIXTURE_DIR)/libdwarf2026-split.so
+
+$(FIXTURE_DIR)/libdwarf2026-dwarf2.so: LAYOUT_FIXTURE_DEBUG := -gdwarf-2
+$(FIXTURE_DIR)/libdwarf2026-types.so: LAYOUT_FIXTURE_DEBUG := -gdwarf-4 -fdebug-types-section
+
+$(LAYOUT_FIXTURE_GENS): $(FIXTURE_DIR)/libdwarf%.so: $(LAYOUT_FIXTURE_SRCS) tests/unit/fixtures.mk | $(FIXTURE_DIR)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(FIXTURE_CXXFLAGS) $(or $(LAYOUT_FIXTURE_DEBUG),-g) \
+		-DTTLEAK_GEN=$(firstword $(subst -, ,$*)) $(LAYOUT_FIXTURE_SRCS) -o $@
+
+$(FIXTURE_DIR)/libdwarf2026.debug: $(FIXTURE_DIR)/libdwarf2026.so
+	$(call msg,OBJCOPY,$@)
+	$(Q)objcopy --only-keep-debug $< $@
+
+$(FIXTURE_DIR)/libdwarf2026-nodebug.so: $(FIXTURE_DIR)/libdwarf2026.so
+	$(call msg,STRIP,$@)
+	$(Q)$(STRIP) --strip-debug -o $@ $<
+
+$(FIXTURE_DIR)/libdwarf2026-split.so: $(FIXTURE_DIR)/libdwarf2026-nodebug.so $(FIXTURE_DIR)/libdwarf2026.debug
+	$(call msg,OBJCOPY,$@)
+	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=libdwarf2026.debug $(<F) $(@F)
+
+$(OUTPUT)/tests/test_layout_dwarf: | $(LAYOUT_FIXTURES)
+
 BENCH_DIR      := $(OUTPUT)/bench
 BENCH_FIXTURES := $(BENCH_DIR)/libbig.so
 # Split in parts so that make -j compiles them in parallel.

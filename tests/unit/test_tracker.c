@@ -431,6 +431,33 @@ static void test_unreadable_and_implausible_events_are_counted(void **state)
 	tracker__free(t);
 }
 
+/* Device::id_ read at a wrong offset gives garbage chip ids: each would
+ * become a device of its own. They count as implausible instead, and the
+ * device is named by its pointer; ids 0..4095 stay chips. */
+static void test_implausible_chip_ids_are_counted(void **state)
+{
+	struct tracker *t = new_tracker(false);
+	struct tracker_results *r;
+
+	(void)state;
+	buffer_event(t, TTLEAK_EV_BUFFER_ALLOC, ALLOC0, 0x7f3a1c00, DEV0, TTLEAK_BUF_DRAM, 0x1000, 64);
+	buffer_event(t, TTLEAK_EV_BUFFER_ALLOC, ALLOC0, -5, DEV0, TTLEAK_BUF_DRAM, 0x2000, 64);
+	buffer_event(t, TTLEAK_EV_BUFFER_FREE, ALLOC0, 0x7f3a1c00, DEV0, TTLEAK_BUF_DRAM, 0x1000, 64);
+	buffer_event(t, TTLEAK_EV_BUFFER_ALLOC, ALLOC1, 4095, DEV1, TTLEAK_BUF_L1, 0x1000, 32);
+	r = tracker__results(t);
+	/* the free finds its buffer by allocator and address: its chip id is not used */
+	assert_int_equal(r->processes[0].implausible, 2);
+	assert_int_equal(r->processes[0].unreadable, 0);
+	assert_int_equal(r->n_devices, 2);
+	assert_int_equal(r->devices[0].id.chip_id, TTLEAK_CHIP_UNKNOWN);
+	assert_int_equal(r->devices[0].id.ptr, DEV0);
+	assert_int_equal(r->devices[0].rows[TTLEAK_BUF_DRAM].live_count, 1);
+	assert_int_equal(r->devices[1].id.chip_id, 4095);
+	assert_int_equal(r->n_findings, 0);
+	tracker_results__free(r);
+	tracker__free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_anomalies),
 		cmocka_unit_test(test_devices_and_processes_are_separate),
 		cmocka_unit_test(test_unreadable_and_implausible_events_are_counted),
+		cmocka_unit_test(test_implausible_chip_ids_are_counted),
 	};
 
 	return cmocka_run_group_tests_name("tracker", tests, NULL, NULL);

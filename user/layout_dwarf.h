@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Struct layouts read from DWARF: when the runtime library, or its separate
+ * debug file, was built with -g (RelWithDebInfo, distro -dbg packages), the
+ * offsets of Buffer's fields and Device::id_ come from the build itself
+ * instead of a profile taken from some other build.
+ */
+#ifndef TTLEAK_LAYOUT_DWARF_H
+#define TTLEAK_LAYOUT_DWARF_H
+
+#include <stddef.h>
+#include "layout.h"
+
+#define LAYOUT_DWARF_DEBUG_ROOT "/usr/lib/debug"
+
+/*
+ * Read tt::tt_metal::Buffer (its impl_ and BufferImpl's fields in 2026,
+ * fields inline in mid 2025) and Device::id_ from the DWARF of lib_path, or
+ * of its separate debug file: DEBUG_ROOT/.build-id/xx/rest.debug, then the
+ * .gnu_debuglink name in the library's directory, its .debug/ and
+ * DEBUG_ROOT/<library's directory>/. debug_root NULL means /usr/lib/debug.
+ * On success fills every Buffer field of *out and its source ("DWARF in
+ * FILE"); Device::id_ keeps *out's value when the DWARF lacks it.
+ * Returns 0; -ENODATA when no DWARF was found (not an error: use a
+ * profile); -ENOENT when DWARF exists but lacks the classes; other -errno.
+ * err says why for every non-zero return.
+ */
+int layout_dwarf__read(const char *lib_path, const char *debug_root, struct layout *out,
+		       char *err, size_t errlen);
+
+/*
+ * The best layout short of a --layout file: the library's DWARF, else the
+ * built-in profile of its API generation ("2026", "2025"; the profile's
+ * Device::id_ when the DWARF lacks it). Returns 0 with *out set, or -ENOENT
+ * when there is neither. note (may be NULL) says why DWARF that exists was
+ * not used, else "".
+ */
+int layout_dwarf__or_builtin(const char *lib_path, const char *generation, struct layout *out,
+			     char *note, size_t notelen);
+
+#endif /* TTLEAK_LAYOUT_DWARF_H */
