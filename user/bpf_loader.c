@@ -53,12 +53,21 @@ static bool environment_ok(char *err, size_t errlen)
 	return true;
 }
 
+/* The BPF side's enum filter_mode (bpf/ttleak.bpf.c). */
+static __u32 bpf_filter_mode(enum loader_filter filter)
+{
+	switch (filter) {
+	case LOADER_TRACE_PID: return 1;  /* FILTER_TGID */
+	case LOADER_TRACE_TREE: return 2; /* FILTER_TREE */
+	default: return 0;                /* FILTER_ALL */
+	}
+}
+
 static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
 {
 	const struct layout *lay = o->layout;
 
-	/* enum loader_filter has the values of the BPF side's enum filter_mode. */
-	skel->rodata->filter_mode = o->filter == LOADER_TRACE_PID ? 1 : o->filter == LOADER_TRACE_TREE ? 2 : 0;
+	skel->rodata->filter_mode = bpf_filter_mode(o->filter);
 	skel->rodata->target_tgid = o->filter == LOADER_TRACE_PID ? (__u32)o->pid : 0;
 	skel->rodata->buffer_impl_offset = lay->buffer_impl_offset;
 	skel->rodata->buf_off_device = lay->off_device;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include "fixture_dir.h"
 #include <gelf.h>
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
@@ -207,25 +208,6 @@ static void test_dwarf_before_builtin(void **state)
 	assert_int_equal(l.off_address, 96);
 }
 
-static void find_fixture_dir(void)
-{
-	const char *env = getenv("TTLEAK_FIXTURE_DIR");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (env) {
-		snprintf(fixture_dir, sizeof(fixture_dir), "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0) {
-		perror("readlink /proc/self/exe");
-		exit(1);
-	}
-	exe[n] = '\0';
-	snprintf(fixture_dir, sizeof(fixture_dir), "%s/fixtures", dirname(exe));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,7 +220,7 @@ int main(void)
 	};
 	int ret;
 
-	find_fixture_dir();
+	fixture_dir_find(fixture_dir, sizeof(fixture_dir));
 	if (!mkdtemp(empty_root)) {
 		perror("mkdtemp");
 		return 1;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "fixture_dir.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -475,25 +476,6 @@ static void test_bench_big_library(void **state)
 	printf("[ bench    ] best %.1f ms\n", best);
 }
 
-static void find_fixture_dir(void)
-{
-	const char *env = getenv("TTLEAK_FIXTURE_DIR");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (env) {
-		snprintf(fixture_dir, sizeof(fixture_dir), "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0) {
-		perror("readlink /proc/self/exe");
-		exit(1);
-	}
-	exe[n] = '\0';
-	snprintf(fixture_dir, sizeof(fixture_dir), "%s/fixtures", dirname(exe));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +491,6 @@ int main(void)
 		cmocka_unit_test(test_bench_big_library),
 	};
 
-	find_fixture_dir();
+	fixture_dir_find(fixture_dir, sizeof(fixture_dir));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
