@@ -39,6 +39,10 @@ const volatile __u32 buf_off_type = 32;
 const volatile __u32 buf_off_allocator = 64;
 const volatile __u32 buf_off_address = 80;
 const volatile __u32 buf_off_page_size = 88;
+/* Bytes from the start of the fields that cover all of them: one user-memory
+ * read of this span instead of one per field (each read costs ~0.1 us). */
+const volatile __u32 buf_span = 96;
+#define BUF_SPAN_MAX 128
 /* Offset of Device::id_ (chip id); < 0 when unknown for this build. */
 const volatile __s32 device_id_offset = -1;
 /* --stacks: capture the user stack of buffer and CB allocations. */
@@ -182,10 +186,21 @@ static __always_inline void capture_stack(struct ttleak_event *e, void *ctx)
 					   TTLEAK_STACK_MAP_FULL : TTLEAK_STACK_FAULT], 1);
 }
 
+/* A field of the span read by read_buffer(); offsets are load-time constants
+ * the loader checked against the span, masked again for the verifier. */
+static __always_inline __u64 span_u64(const __u8 *raw, __u32 off)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, raw + (off <= BUF_SPAN_MAX - 8 ? off : BUF_SPAN_MAX - 8), sizeof(v));
+	return v;
+}
+
 static __always_inline void read_buffer(struct ttleak_event *e, const void *buffer)
 {
+	__u8 raw[BUF_SPAN_MAX];
 	const void *fields = buffer;
-	__u32 type = 0;
+	__u32 type;
 
 	e->object = (__u64)buffer;
 	if (buffer_impl_offset >= 0) {
@@ -196,12 +211,16 @@ static __always_inline void read_buffer(struct ttleak_event *e, const void *buff
 			return;
 		}
 	}
-	read_field(e, &e->device, sizeof(e->device), fields, buf_off_device);
-	read_field(e, &e->size, sizeof(e->size), fields, buf_off_size);
-	read_field(e, &type, sizeof(type), fields, buf_off_type);
-	read_field(e, &e->allocator, sizeof(e->allocator), fields, buf_off_allocator);
-	read_field(e, &e->address, sizeof(e->address), fields, buf_off_address);
-	read_field(e, &e->page_size, sizeof(e->page_size), fields, buf_off_page_size);
+	if (bpf_probe_read_user(raw, buf_span <= BUF_SPAN_MAX ? buf_span : BUF_SPAN_MAX, fields)) {
+		e->flags |= TTLEAK_F_READ_FAULT;
+		return;
+	}
+	e->device = span_u64(raw, buf_off_device);
+	e->size = span_u64(raw, buf_off_size);
+	type = (__u32)span_u64(raw, buf_off_type);
+	e->allocator = span_u64(raw, buf_off_allocator);
+	e->address = span_u64(raw, buf_off_address);
+	e->page_size = span_u64(raw, buf_off_page_size);
 	e->buffer_type = type < 256 ? type : 255;
 	read_chip_id(e, (const void *)e->device);
 }

@@ -9,6 +9,7 @@
 #include "bpf_loader.h"
 #include "ttleak.skel.h"
 
+#define LAYOUT_SPAN_MAX 128 /* BUF_SPAN_MAX of bpf/ttleak.bpf.c */
 #define MAX_LINKS (PROBE_MAX * PROBE_MAX_TARGETS + 2) /* + exit, fork tracepoints */
 
 struct loader {
@@ -63,6 +64,21 @@ static __u32 bpf_filter_mode(enum loader_filter filter)
 	}
 }
 
+/* Bytes from the start of the Buffer fields that hold all of them (each is
+ * read as 8 bytes); the BPF side reads this span at once. */
+static uint32_t layout_span(const struct layout *l)
+{
+	const uint32_t offs[] = { l->off_device, l->off_size, l->off_type, l->off_allocator,
+				  l->off_address, l->off_page_size };
+	uint32_t span = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		if (offs[i] + 8 > span)
+			span = offs[i] + 8;
+	return span;
+}
+
 static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
 {
 	const struct layout *lay = o->layout;
@@ -76,6 +92,7 @@ static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
 	skel->rodata->buf_off_allocator = lay->off_allocator;
 	skel->rodata->buf_off_address = lay->off_address;
 	skel->rodata->buf_off_page_size = lay->off_page_size;
+	skel->rodata->buf_span = layout_span(lay);
 	skel->rodata->device_id_offset = lay->device_id_offset;
 	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 16;
 	skel->rodata->capture_stacks = o->stacks;
@@ -195,6 +212,11 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 	l->ctx = o->ctx;
 	if (!environment_ok(err, errlen))
 		goto cleanup;
+	if (layout_span(o->layout) > LAYOUT_SPAN_MAX) {
+		snprintf(err, errlen, "layout '%s' puts Buffer fields beyond byte %d, more than the "
+			 "BPF programs read; check the layout", o->layout->name, LAYOUT_SPAN_MAX - 8);
+		goto cleanup;
+	}
 	l->skel = ttleak_bpf__open();
 	if (!l->skel) {
 		describe_load_error(-errno, err, errlen);
