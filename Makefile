@@ -29,7 +29,7 @@ WARNINGS := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 # Flags the build needs whatever CFLAGS the user gives (make CFLAGS=...).
 ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -std=gnu11 -Iinclude -Iuser -I$(OUTPUT) -MMD -MP
-LDLIBS   += -lbpf -lelf -ldw -lz -ljson-c -lstdc++
+LDLIBS   += -lbpf -lelf -ldw -lz -ljson-c -lcapstone -lstdc++
 
 # BPF objects are compiled by clang whatever CC is.
 # BPF_KPROBE declares ctx and every argument whether used or not.
@@ -126,7 +126,7 @@ sanitize:
 		LDFLAGS="-fsanitize=address,undefined" unit-test
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(E2E_FIXTURES)
 	$(Q)scripts/demo.sh $(OUTPUT)
 
 install: $(TOOL) $(GATE)

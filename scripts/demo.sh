@@ -3,10 +3,11 @@
 # both leaks of the seed reports (CBs never reported deallocated, a 24 KiB
 # kernel-binary DRAM buffer at 0x3FFFF000 reclaimed only at device close),
 # three device open/close cycles. ttleak-bpf attaches to it mid-run and
-# explains both leaks.
+# explains both leaks, with the code path that allocated each (--stacks; the
+# simulated runtime is built with frame pointers for that).
 set -euo pipefail
 build=${1:-build}
-gen=${TTLEAK_DEMO_GEN:-gen2026}
+gen=${TTLEAK_DEMO_GEN:-gen2026-fp}
 workload=$build/sim/$gen/ttsim_workload
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -23,10 +24,10 @@ echo "demo: starting the simulated job: 2 devices, 3 close/open cycles, leaks of
 	--leaks cb_tracking,kernel_binary --pause-at 1 >"$fifo_dir/out" &
 pid=$!
 read -r line <"$fifo_dir/out"  # "paused pid=N": the job is up, the runtime loaded
-echo "demo: job running as pid $pid ($line); attaching: sudo ttleak-bpf -p $pid"
+echo "demo: job running as pid $pid ($line); attaching: sudo ttleak-bpf --stacks -p $pid"
 echo
 
-"$build/ttleak-bpf" -p "$pid" 2> >(tee "$fifo_dir/err" >&2) &
+"$build/ttleak-bpf" --stacks -p "$pid" 2> >(tee "$fifo_dir/err" >&2) &
 tracer=$!
 for _ in $(seq 100); do        # the job goes on once the probes are live
 	grep -q attached "$fifo_dir/err" 2>/dev/null && break

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages ttleak-bpf needs to build and test, and nothing
 # when they are all present. Runs apt-get only for what is missing.
+# Extra package names given as arguments are installed the same way
+# (bench/install-deps.sh uses that).
 set -euo pipefail
 
 packages=(
@@ -8,6 +10,7 @@ packages=(
 	bpftool               # bpftool gen object / gen skeleton
 	libbpf-dev            # libbpf
 	libelf-dev libdw-dev  # ELF symbols, DWARF (elfutils)
+	libcapstone-dev       # x86 decoding for probe placement
 	zlib1g-dev
 	libjson-c-dev         # --json output
 	uthash-dev            # tracker hash tables
@@ -15,6 +18,7 @@ packages=(
 	g++ make pkg-config   # simulated runtime, build
 	binutils              # nm, strip (tests)
 	python3               # end-to-end test runner, Python workload
+	"$@"
 )
 
 missing=()

@@ -26,9 +26,10 @@ static void print_probe(const struct probe_plan *plan, enum probe_id id)
 		return;
 	}
 	for (i = 0; i < plan->n_targets[id]; i++)
-		printf("  %-32s %-9s 0x%08" PRIx64 "  %s\n", i ? "" : def->label,
+		printf("  %-32s %-9s 0x%08" PRIx64 "  %s%s\n", i ? "" : def->label,
 		       i ? "" : (def->required ? "required" : "optional"),
-		       plan->targets[id][i].file_offset, plan->targets[id][i].demangled);
+		       plan->targets[id][i].file_offset, plan->targets[id][i].demangled,
+		       plan->targets[id][i].skipped ? "  (after endbr64)" : "");
 }
 
 static void print_layout(const struct probe_plan *plan, const char *lib_path)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "probe_placement.h"
 #include "probes.h"
 
 #define TT "tt::tt_metal::"
@@ -65,6 +66,7 @@ static void add_target(struct probe_plan *plan, enum probe_id id, const struct s
 	t = &plan->targets[id][plan->n_targets[id]++];
 	t->bpf_program = program_for(id, m);
 	t->file_offset = m->file_offset;
+	t->size = m->size;
 	snprintf(t->demangled, sizeof(t->demangled), "%s", m->demangled);
 }
 
@@ -133,6 +135,7 @@ int probes__resolve(const char *lib_path, struct probe_plan *plan)
 	choose_program_destructor(plan);
 	detect_generation(plan);
 	compute_checks(plan);
+	probe_placement__apply(lib_path, plan);
 cleanup:
 	sym_result__free(&res);
 	return err;

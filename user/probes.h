@@ -48,7 +48,9 @@ struct probe_def {
 
 struct probe_target {
 	const char *bpf_program;  /* may differ from the default (overloads) */
-	uint64_t file_offset;
+	uint64_t file_offset;     /* where the probe goes (entry + skipped) */
+	uint64_t size;            /* the function's size, from the symbol table */
+	uint32_t skipped;         /* bytes after the entry (endbr64), see probe_placement.h */
 	char demangled[512];
 };
 

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The floor: the least a uprobe can do and still observe something. It
+ * counts hits per probe and nothing else: no process filter in BPF (the
+ * loader attaches per pid, as the tracer does, so the kernel filters), no
+ * argument reads, no ring buffer. The difference between the tracer and
+ * this is what the tracer's own BPF programs and user space cost; the
+ * rest is the trap, which no uprobe-based tool can avoid.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define FLOOR_MAX_PROBES 64
+
+/* Indexed by the attach cookie the loader gives each probe. */
+__u64 hits[FLOOR_MAX_PROBES] = {};
+
+SEC("uprobe")
+int count_hit(struct pt_regs *ctx)
+{
+	__u64 i = bpf_get_attach_cookie(ctx);
+
+	if (i < FLOOR_MAX_PROBES)
+		__sync_fetch_and_add(&hits[i], 1);
+	return 0;
+}

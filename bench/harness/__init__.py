@@ -1,0 +1,1 @@
+"""Pieces of bench/run_bench.py, one module per measurement."""

@@ -1,0 +1,98 @@
+"""2. Whole-workload slowdown on a ttnn-like op loop (bench/op_loop.cpp).
+
+traced / untraced time per op, both passes in one process, for the tracer and,
+for reference, the floor and bpftrace. What dominates: the floor's per-probe
+hit counts give the events per op of each kind; times the tracer's cost per
+event of that kind (section 1) they split the added time.
+"""
+from .per_event import make_tools
+from .procs import run_paused
+from .stats import per_op, summary
+
+GOAL = 1.05
+# Floor probe labels (user/probes.c) -> the per-event rows of section 1.
+LABEL_ROW = {"buffer allocate": "buffer_alloc", "buffer free": "buffer_free",
+             "CB layout": "cb_layout", "CB allocate": "cb_alloc",
+             "CB deallocate report": "program_destroy",
+             "program destroy (~ProgramImpl)": "program_destroy",
+             "device close": "device_close", "allocator bulk reset": "device_close",
+             "allocator clear": "device_close"}
+
+
+def op_cmd(build, ops, work_us=0):
+    return [build.bench("op_loop"), "--ops", str(ops), "--op-work-us", str(work_us)]
+
+
+def slowdown(res):
+    u = per_op(res["untraced_block_ns"], res["ops_per_block"])
+    t = per_op(res["traced_block_ns"], res["ops_per_block"])
+    return t / u, u, t - u
+
+
+def run(build, script, rounds, ops, per_event, log):
+    tools = make_tools(build, script)
+    order = list(tools)
+    runs = {n: [] for n in order}
+    hits = None
+    problems = []
+    for r in range(rounds):
+        for name in order[r % len(order):] + order[:r % len(order)]:
+            res, tres = run_paused(op_cmd(build, ops), tools[name]())
+            if "count_mismatch" in tres:
+                problems.append(f"round {r + 1}: {tres['count_mismatch']}")
+            runs[name].append(slowdown(res))
+            if name == "floor":
+                total_ops = res["ops_per_block"] * len(res["traced_block_ns"])
+                hits = {}
+                for p in tres["probes"]:
+                    label = p["where"].split("@")[0]
+                    hits[label] = hits.get(label, 0) + p["hits"] / total_ops
+            events_per_op = res["events_per_op"]
+        log(f"op loop round {r + 1}/{rounds}: " + ", ".join(
+            f"{n} {runs[n][-1][0]:.2f}x" for n in order))
+    out = {"rounds": rounds, "ops": ops, "events_per_op": events_per_op,
+           "untraced_us_per_op": summary(s[1] / 1e3 for n in order for s in runs[n]),
+           "slowdown": {n: summary(s[0] for s in runs[n]) for n in order},
+           "added_us_per_op": {n: summary(s[2] / 1e3 for s in runs[n]) for n in order},
+           "problems": problems, "goal": f"tracer < {GOAL}x"}
+    added = out["added_us_per_op"]["tracer"]["median"]
+    out["goal_met"] = out["slowdown"]["tracer"]["median"] < GOAL
+    # An op would need to take this long, untraced, for the tracer to add 5 %.
+    out["op_us_for_goal"] = added / (GOAL - 1)
+    out["dominant"] = split_by_kind(hits, per_event)
+    return out
+
+
+def split_by_kind(hits, per_event):
+    """Estimated share of the tracer's added time per probe kind, from measured counts
+    (floor hits per op) and measured costs (section 1)."""
+    if not hits or not per_event:
+        return []
+    rows = per_event["rows"]
+    parts = []
+    for label, per_op_hits in hits.items():
+        row = LABEL_ROW.get(label)
+        if not per_op_hits or row not in rows:
+            continue
+        ns = rows[row]["ns_per_event"]["tracer"]["median"]
+        parts.append({"probe": label, "events_per_op": per_op_hits, "ns_per_event": ns,
+                      "ns_per_op": per_op_hits * ns})
+    total = sum(p["ns_per_op"] for p in parts) or 1
+    for p in parts:
+        p["share"] = p["ns_per_op"] / total
+    return sorted(parts, key=lambda p: -p["ns_per_op"])
+
+
+def run_with_work(build, rounds, ops, work_us, log):
+    """The same loop with work_us of modelled op time: the added time stays, its share
+    shrinks."""
+    tools = make_tools(build, None)
+    runs = {"control": [], "tracer": []}
+    for r in range(rounds):
+        for name in runs:
+            res, _ = run_paused(op_cmd(build, ops, work_us), tools[name]())
+            runs[name].append(slowdown(res))
+    log(f"op loop with {work_us} us/op: tracer {summary(s[0] for s in runs['tracer'])['median']:.3f}x")
+    return {"op_work_us": work_us, "rounds": rounds, "ops": ops,
+            "slowdown": {n: summary(s[0] for s in v) for n, v in runs.items()},
+            "added_us_per_op": {n: summary(s[2] / 1e3 for s in v) for n, v in runs.items()}}
