@@ -58,8 +58,7 @@ all: $(TOOL) $(GATE) sim
 include tests/sim/sim.mk
 include tests/unit/fixtures.mk
 include tests/e2e/e2e.mk
-# Benchmarks (make bench); optional so the build stands without them.
--include bench/bench.mk
+include bench/bench.mk
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
