@@ -135,8 +135,7 @@ static int resolve_probes(struct session *s)
 	int ret = probes__resolve(s->target.host_path, &s->plan);
 
 	if (ret) {
-		fprintf(stderr, "ttleak-bpf: %s: %s\n", s->target.host_path,
-			ret == -ENOEXEC ? "not an x86-64 ELF library" : strerror(-ret));
+		fprintf(stderr, "ttleak-bpf: %s: %s\n", s->target.host_path, probes__strerror(ret));
 		return EXIT_USAGE;
 	}
 	probes__missing_required(&s->plan, missing, sizeof(missing));
@@ -175,25 +174,6 @@ static int choose_layout(struct session *s)
 
 /* ---- events ------------------------------------------------------------ */
 
-static void read_cmdline(uint32_t tgid, char *buf, size_t size)
-{
-	char path[64];
-	size_t n, i;
-	FILE *f;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", tgid);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	n = fread(buf, 1, size - 1, f);
-	fclose(f);
-	for (i = 0; i + 1 < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-}
-
 /* Name a process at its first event, which BPF delivers at once while the
  * process is surely alive: it may be gone by report time. */
 static void label_process(struct session *s, uint32_t tgid)
@@ -205,7 +185,7 @@ static void label_process(struct session *s, uint32_t tgid)
 		return;
 	s->labels = grown;
 	s->labels[s->n_labels].tgid = tgid;
-	read_cmdline(tgid, s->labels[s->n_labels].command, sizeof(grown->command));
+	target__read_command((int)tgid, s->labels[s->n_labels].command, sizeof(grown->command));
 	s->n_labels++;
 }
 

@@ -62,8 +62,7 @@ int list_probes__run(const struct cli_opts *opts)
 	}
 	ret = probes__resolve(t.host_path, &plan);
 	if (ret) {
-		fprintf(stderr, "ttleak-bpf: %s: %s\n", t.host_path,
-			ret == -ENOEXEC ? "not an x86-64 ELF library" : strerror(-ret));
+		fprintf(stderr, "ttleak-bpf: %s: %s\n", t.host_path, probes__strerror(ret));
 		return EXIT_USAGE;
 	}
 	printf("library: %s\n", t.mapped_path);

@@ -141,6 +141,11 @@ cleanup:
 	return err;
 }
 
+const char *probes__strerror(int err)
+{
+	return err == -ENOEXEC ? "not an x86-64 ELF library" : strerror(-err);
+}
+
 static void append(char *buf, size_t size, const char *item)
 {
 	size_t len = strlen(buf);

@@ -72,6 +72,9 @@ const struct probe_def *probes__def(enum probe_id id);
 /* Resolve every probe in lib_path into *plan. 0, or -errno from symbols__resolve(). */
 int probes__resolve(const char *lib_path, struct probe_plan *plan);
 
+/* What a probes__resolve() error means, for messages. */
+const char *probes__strerror(int err);
+
 /* Required probes that did not resolve, as a comma-separated list; "" if none. */
 void probes__missing_required(const struct probe_plan *plan, char *buf, size_t size);
 

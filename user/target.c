@@ -8,7 +8,7 @@
 #include "proc_maps.h"
 #include "target.h"
 
-static void read_command(int pid, char *buf, size_t size)
+void target__read_command(int pid, char *buf, size_t size)
 {
 	char path[64];
 	ssize_t n, i;
@@ -58,7 +58,7 @@ int target__resolve(int pid, const char *lib, struct target *t, char *err, size_
 	if (pid) {
 		if (kill(pid, 0) != 0 && errno == ESRCH)
 			return describe_maps_error(-ESRCH, pid, err, errlen);
-		read_command(pid, t->command, sizeof(t->command));
+		target__read_command(pid, t->command, sizeof(t->command));
 	}
 	if (lib) {
 		if (access(lib, R_OK) != 0) {

@@ -15,6 +15,9 @@ struct target {
 	char command[256];          /* /proc/PID/cmdline, spaces between arguments */
 };
 
+/* PID's command line, arguments joined by spaces; "" when it cannot be read. */
+void target__read_command(int pid, char *buf, size_t size);
+
 /* Find the library: --lib if given, else the one PID maps. 0, or -errno
  * with a message in err saying what is wrong and what to do. */
 int target__resolve(int pid, const char *lib, struct target *t, char *err, size_t errlen);

@@ -29,16 +29,30 @@ void verdict__filter(struct tracker_results *r, uint32_t checks)
 	r->n_findings = kept;
 }
 
-uint64_t verdict__lost_events(const struct run_info *run, const struct tracker_results *r)
+static uint64_t dropped_events(const struct run_info *run)
 {
-	uint64_t lost = 0;
+	uint64_t n = 0;
 	size_t i;
 
 	for (i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
-		lost += run->drops[i];
+		n += run->drops[i];
+	return n;
+}
+
+/* Events whose fields could not be read or cannot be true. */
+static uint64_t bad_events(const struct tracker_results *r)
+{
+	uint64_t n = 0;
+	size_t i;
+
 	for (i = 0; i < r->n_processes; i++)
-		lost += r->processes[i].unreadable + r->processes[i].implausible;
-	return lost;
+		n += r->processes[i].unreadable + r->processes[i].implausible;
+	return n;
+}
+
+uint64_t verdict__lost_events(const struct run_info *run, const struct tracker_results *r)
+{
+	return dropped_events(run) + bad_events(r);
 }
 
 bool verdict__command_failed(const struct run_info *run)
@@ -49,16 +63,10 @@ bool verdict__command_failed(const struct run_info *run)
 
 bool verdict__certified(const struct run_info *run, const struct tracker_results *r)
 {
-	uint64_t dropped = 0, bad = 0;
-	size_t i;
-
-	for (i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
-		dropped += run->drops[i];
-	for (i = 0; i < r->n_processes; i++)
-		bad += r->processes[i].unreadable + r->processes[i].implausible;
 	/* --allow-drops accepts lost events, never unreadable ones: those
 	 * mean the layout is wrong and every number may be. */
-	return bad == 0 && (dropped == 0 || run->allow_drops) && !verdict__command_failed(run);
+	return bad_events(r) == 0 && (dropped_events(run) == 0 || run->allow_drops) &&
+	       !verdict__command_failed(run);
 }
 
 int verdict__exit_status(const struct run_info *run, const struct tracker_results *r)
