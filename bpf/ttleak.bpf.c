@@ -21,17 +21,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define ENOMEM 12
 #define EEXIST 17
 
-/* Which processes are traced. */
-enum filter_mode {
-	FILTER_ALL = 0,     /* every process that runs the probed code (--all) */
-	FILTER_TGID = 1,    /* target_tgid only (-p PID) */
-	FILTER_TREE = 2,    /* the processes in traced_tgids and their descendants (-- CMD) */
-};
-const volatile __u32 filter_mode = FILTER_ALL;
+/* Which processes are traced (enum ttleak_filter_mode). */
+const volatile __u32 filter_mode = TTLEAK_FILTER_ALL;
 const volatile __u32 target_tgid = 0;
 
-/* Buffer layout. buffer_impl_offset < 0: fields are inline in Buffer (mid
- * 2025); otherwise Buffer holds a BufferImpl pointer at that offset (2026). */
+/* Buffer layout, from evidence (DWARF or the library's own accessors).
+ * buffer_impl_offset < 0: the fields are inline in Buffer; otherwise Buffer
+ * holds a pointer to them at that offset (a pimpl build). */
 const volatile __s32 buffer_impl_offset = -1;
 const volatile __u32 buf_off_device = 16;
 const volatile __u32 buf_off_size = 24;
@@ -42,14 +38,26 @@ const volatile __u32 buf_off_page_size = 88;
 /* Bytes from the start of the fields that cover all of them: one user-memory
  * read of this span instead of one per field (each read costs ~0.1 us). */
 const volatile __u32 buf_span = 96;
-#define BUF_SPAN_MAX 128
-/* Offset of Device::id_ (chip id); < 0 when unknown for this build. */
+/* Device::id_ (chip id); < 0 when unknown for this build. */
 const volatile __s32 device_id_offset = -1;
+/* MeshDevice's id: at mesh_id_offset of the object mesh_impl_offset points
+ * to (a pimpl), or of the MeshDevice itself when mesh_impl_offset < 0;
+ * mesh_id_offset < 0 when unknown. */
+const volatile __s32 mesh_impl_offset = -1;
+const volatile __s32 mesh_id_offset = -1;
+/* Bytes of a device object read at once: vptr, id_, the mesh pimpl. */
+const volatile __u32 dev_span = 32;
 /* --stacks: capture the user stack of buffer and CB allocations. */
 const volatile bool capture_stacks = false;
 /* Wake user space only when this much is queued, so bursts cost one wake-up;
  * the loader polls with a short timeout to pick up the rest. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
+
+/* User space sets armed once every probe is attached and clears it before
+ * the first is detached: a half-attached runtime shows frees without their
+ * allocations (and the reverse), so those events are counted, not sent. */
+volatile __u32 armed = 0;
+__u64 unarmed_events = 0;
 
 __u64 drops[TTLEAK_DROP_REASON_MAX] = {};
 __u64 stack_errors[TTLEAK_STACK_ERROR_MAX] = {};
@@ -63,11 +71,11 @@ struct {
 	__uint(value_size, TTLEAK_MAX_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
-/* Processes traced (FILTER_TREE: user space seeds the command's pid, forks
- * add children) or seen (FILTER_ALL). The value says whether the process's
- * first event went out yet: that one wakes user space at once, so it can
- * read the process's command line while the process surely lives. */
-enum tgid_state { TGID_TRACED = 1, TGID_ANNOUNCED = 2 };
+/* Processes traced (TTLEAK_FILTER_TREE: user space seeds the command's pid, forks
+ * add children) or seen (TTLEAK_FILTER_ALL). The value (enum ttleak_tgid_state)
+ * says whether the process's first event went out yet: that one wakes user
+ * space at once, so it can read the process's command line while the
+ * process surely lives. */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -78,14 +86,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024);
+	__uint(max_entries, TTLEAK_RINGBUF_DEFAULT);
 } events SEC(".maps");
 
 static __always_inline bool traced(__u32 tgid)
 {
-	if (filter_mode == FILTER_TGID)
+	if (filter_mode == TTLEAK_FILTER_TGID)
 		return tgid == target_tgid;
-	if (filter_mode == FILTER_TREE)
+	if (filter_mode == TTLEAK_FILTER_TREE)
 		return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;
 	return true;
 }
@@ -93,15 +101,15 @@ static __always_inline bool traced(__u32 tgid)
 /* Traced, and whether this is the process's first event. */
 static __always_inline bool admit(__u32 tgid, bool *first)
 {
-	__u8 announced = TGID_ANNOUNCED, *state;
+	__u8 announced = TTLEAK_TGID_ANNOUNCED, *state;
 
 	*first = false;
-	if (filter_mode == FILTER_TGID)
+	if (filter_mode == TTLEAK_FILTER_TGID)
 		return tgid == target_tgid; /* user space named it before attaching */
 	state = bpf_map_lookup_elem(&traced_tgids, &tgid);
-	if (filter_mode == FILTER_TREE && !state)
+	if (filter_mode == TTLEAK_FILTER_TREE && !state)
 		return false;
-	if (!state || *state != TGID_ANNOUNCED) {
+	if (!state || *state != TTLEAK_TGID_ANNOUNCED) {
 		*first = true;
 		bpf_map_update_elem(&traced_tgids, &tgid, &announced, BPF_ANY);
 	}
@@ -125,6 +133,7 @@ static __always_inline struct ttleak_event *event_reserve(__u8 kind)
 	e->tid = (__u32)id;
 	e->kind = kind;
 	e->chip_id = TTLEAK_CHIP_UNKNOWN;
+	e->mesh_id = TTLEAK_MESH_UNKNOWN;
 	e->stack_id = -1;
 	return e;
 }
@@ -137,6 +146,10 @@ static __always_inline struct ttleak_event *event_begin(__u8 kind)
 
 	if (!admit(bpf_get_current_pid_tgid() >> 32, &first))
 		return NULL;
+	if (!armed) {
+		__sync_fetch_and_add(&unarmed_events, 1);
+		return NULL;
+	}
 	e = event_reserve(kind);
 	if (e && first)
 		e->flags |= TTLEAK_F_NEW_PROCESS;
@@ -160,15 +173,53 @@ static __always_inline void read_field(struct ttleak_event *e, void *dst, __u32 
 		e->flags |= TTLEAK_F_READ_FAULT;
 }
 
-static __always_inline void read_chip_id(struct ttleak_event *e, const void *device)
+static __always_inline __s32 span_s32(const __u8 *raw, __u32 max, __s32 off)
 {
-	if (device_id_offset < 0 || !device)
-		return;
-	if (bpf_probe_read_user(&e->chip_id, sizeof(e->chip_id),
-				(const char *)device + device_id_offset)) {
-		e->chip_id = TTLEAK_CHIP_UNKNOWN;
-		e->flags |= TTLEAK_F_READ_FAULT;
+	__s32 v;
+
+	__builtin_memcpy(&v, raw + (off >= 0 && (__u32)off <= max - 4 ? off : 0), sizeof(v));
+	return v;
+}
+
+/* The mesh id, when the device is a MeshDevice. Reading it from a chip's
+ * Device object reads unrelated memory, which may fault: that is no error,
+ * user space tells chips from meshes by the vptr and ignores it. */
+static __always_inline __s32 read_mesh_id(const __u8 *raw, const void *device)
+{
+	const void *holder = device;
+	__s32 id = TTLEAK_MESH_UNKNOWN;
+
+	if (mesh_id_offset < 0)
+		return id;
+	if (mesh_impl_offset >= 0) {
+		__builtin_memcpy(&holder, raw + (mesh_impl_offset <= TTLEAK_DEV_SPAN_MAX - 8 ?
+						 mesh_impl_offset : 0), sizeof(holder));
+		if (!holder)
+			return id;
 	}
+	if (bpf_probe_read_user(&id, sizeof(id), (const char *)holder + mesh_id_offset))
+		return TTLEAK_MESH_UNKNOWN;
+	return id;
+}
+
+/* vptr, chip id and mesh id of an IDevice*, from one read of its first
+ * dev_span bytes (plus one for a pimpl'd mesh id). */
+static __always_inline void read_device(struct ttleak_event *e, const void *device)
+{
+	__u8 raw[TTLEAK_DEV_SPAN_MAX];
+
+	e->device = (__u64)device;
+	if (!device)
+		return;
+	if (bpf_probe_read_user(raw, dev_span <= TTLEAK_DEV_SPAN_MAX ? dev_span :
+				TTLEAK_DEV_SPAN_MAX, device)) {
+		e->flags |= TTLEAK_F_READ_FAULT;
+		return;
+	}
+	__builtin_memcpy(&e->device_vptr, raw, sizeof(e->device_vptr));
+	if (device_id_offset >= 0)
+		e->chip_id = span_s32(raw, TTLEAK_DEV_SPAN_MAX, device_id_offset);
+	e->mesh_id = read_mesh_id(raw, device);
 }
 
 static __always_inline void capture_stack(struct ttleak_event *e, void *ctx)
@@ -192,13 +243,14 @@ static __always_inline __u64 span_u64(const __u8 *raw, __u32 off)
 {
 	__u64 v;
 
-	__builtin_memcpy(&v, raw + (off <= BUF_SPAN_MAX - 8 ? off : BUF_SPAN_MAX - 8), sizeof(v));
+	__builtin_memcpy(&v, raw + (off <= TTLEAK_BUF_SPAN_MAX - 8 ? off : TTLEAK_BUF_SPAN_MAX - 8),
+			 sizeof(v));
 	return v;
 }
 
 static __always_inline void read_buffer(struct ttleak_event *e, const void *buffer)
 {
-	__u8 raw[BUF_SPAN_MAX];
+	__u8 raw[TTLEAK_BUF_SPAN_MAX];
 	const void *fields = buffer;
 	__u32 type;
 
@@ -211,18 +263,18 @@ static __always_inline void read_buffer(struct ttleak_event *e, const void *buff
 			return;
 		}
 	}
-	if (bpf_probe_read_user(raw, buf_span <= BUF_SPAN_MAX ? buf_span : BUF_SPAN_MAX, fields)) {
+	if (bpf_probe_read_user(raw, buf_span <= TTLEAK_BUF_SPAN_MAX ? buf_span :
+				TTLEAK_BUF_SPAN_MAX, fields)) {
 		e->flags |= TTLEAK_F_READ_FAULT;
 		return;
 	}
-	e->device = span_u64(raw, buf_off_device);
 	e->size = span_u64(raw, buf_off_size);
 	type = (__u32)span_u64(raw, buf_off_type);
 	e->allocator = span_u64(raw, buf_off_allocator);
 	e->address = span_u64(raw, buf_off_address);
 	e->page_size = span_u64(raw, buf_off_page_size);
 	e->buffer_type = type < 256 ? type : 255;
-	read_chip_id(e, (const void *)e->device);
+	read_device(e, (const void *)span_u64(raw, buf_off_device));
 }
 
 /* GraphTracker::track_allocate(const Buffer*): the end of a buffer
@@ -250,13 +302,15 @@ int BPF_KPROBE(buffer_free, void *allocator, const void *buffer)
 	if (!e)
 		return 0;
 	read_buffer(e, buffer);
+	e->allocator_field = e->allocator;
 	e->allocator = (__u64)allocator;
 	event_submit(e, false);
 	return 0;
 }
 
-/* Allocator[Impl]::deallocate_buffers() / clear(): every bank reset at once,
- * with no per-buffer events; the tracker reclaims what it still holds. */
+/* Allocator[Impl]::deallocate_buffers() / clear() / ~AllocatorImpl(): every
+ * bank reset (or the allocator destroyed) at once, with no per-buffer events;
+ * the tracker reclaims what it still holds. */
 SEC("uprobe")
 int BPF_KPROBE(allocator_reset, void *allocator)
 {
@@ -280,8 +334,7 @@ int BPF_KPROBE(cb_layout, void *program, const void *device)
 	if (!e)
 		return 0;
 	e->object = (__u64)program;
-	e->device = (__u64)device;
-	read_chip_id(e, device);
+	read_device(e, device);
 	event_submit(e, false);
 	return 0;
 }
@@ -299,10 +352,9 @@ int cb_alloc(struct pt_regs *ctx)
 		return 0;
 	e->address = PT_REGS_PARM3(ctx);
 	e->size = PT_REGS_PARM4(ctx);
-	e->device = (__u64)device;
 	if ((__u8)PT_REGS_PARM5(ctx))
 		e->flags |= TTLEAK_F_CB_GLOBAL;
-	read_chip_id(e, device);
+	read_device(e, device);
 	capture_stack(e, ctx);
 	event_submit(e, false);
 	return 0;
@@ -316,8 +368,7 @@ int BPF_KPROBE(cb_dealloc, void *graph_tracker, const void *device)
 
 	if (!e)
 		return 0;
-	e->device = (__u64)device;
-	read_chip_id(e, device);
+	read_device(e, device);
 	event_submit(e, false);
 	return 0;
 }
@@ -348,7 +399,8 @@ int BPF_KPROBE(program_destroy, void *program)
 	return 0;
 }
 
-/* Device::close(): what is still live on this device is reclaimed next. */
+/* Device::close() / MeshDevice::close(): what is still live on this device
+ * is reclaimed next. */
 SEC("uprobe")
 int BPF_KPROBE(device_close, const void *device)
 {
@@ -356,9 +408,8 @@ int BPF_KPROBE(device_close, const void *device)
 
 	if (!e)
 		return 0;
-	e->device = (__u64)device;
 	e->object = (__u64)device;
-	read_chip_id(e, device);
+	read_device(e, device);
 	event_submit(e, false);
 	return 0;
 }
@@ -374,9 +425,9 @@ int BPF_PROG(process_exit, struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, live.counter) != 0 || !traced(tgid))
 		return 0;
 	/* --all: only processes that used the runtime, not every exit. */
-	if (filter_mode == FILTER_ALL && !bpf_map_lookup_elem(&traced_tgids, &tgid))
+	if (filter_mode == TTLEAK_FILTER_ALL && !bpf_map_lookup_elem(&traced_tgids, &tgid))
 		return 0;
-	if (filter_mode != FILTER_TGID)
+	if (filter_mode != TTLEAK_FILTER_TGID)
 		bpf_map_delete_elem(&traced_tgids, &tgid);
 	e = event_reserve(TTLEAK_EV_PROCESS_EXIT);
 	if (!e)
@@ -393,9 +444,9 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 parent_tgid = BPF_CORE_READ(parent, tgid), child_tgid;
-	__u8 traced_state = TGID_TRACED;
+	__u8 traced_state = TTLEAK_TGID_TRACED;
 
-	if (filter_mode != FILTER_TREE || !traced(parent_tgid))
+	if (filter_mode != TTLEAK_FILTER_TREE || !traced(parent_tgid))
 		return 0;
 	child_tgid = BPF_CORE_READ(child, tgid);
 	if (child_tgid != parent_tgid)

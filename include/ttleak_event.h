@@ -10,18 +10,24 @@
 #ifndef TTLEAK_EVENT_H
 #define TTLEAK_EVENT_H
 
-#define TTLEAK_EVENT_VERSION 1
+#define TTLEAK_EVENT_VERSION 2
 
 enum ttleak_event_kind {
 	TTLEAK_EV_BUFFER_ALLOC = 1,   /* GraphTracker::track_allocate(buffer): address already set */
 	TTLEAK_EV_BUFFER_FREE = 2,    /* Allocator[Impl]::deallocate_buffer(buffer), before the free */
-	TTLEAK_EV_ALLOCATOR_RESET = 3,/* Allocator[Impl]::deallocate_buffers() / clear(): bulk reclaim */
+	TTLEAK_EV_ALLOCATOR_RESET = 3,/* deallocate_buffers() / clear() / ~AllocatorImpl: bulk reclaim */
 	TTLEAK_EV_CB_LAYOUT = 4,      /* [ProgramImpl|Program]::allocate_circular_buffers(device) entry */
 	TTLEAK_EV_CB_ALLOC = 5,       /* GraphTracker::track_allocate_cb(ranges, addr, size, global, device) */
 	TTLEAK_EV_CB_DEALLOC = 6,     /* GraphTracker::track_deallocate_cb([device]) */
-	TTLEAK_EV_PROGRAM_DESTROY = 7,/* ~ProgramImpl (2026) or ~Program (mid 2025) entry */
-	TTLEAK_EV_DEVICE_CLOSE = 8,   /* Device::close() entry */
+	TTLEAK_EV_PROGRAM_DESTROY = 7,/* ~ProgramImpl or ~Program entry */
+	TTLEAK_EV_DEVICE_CLOSE = 8,   /* Device::close() or MeshDevice::close() entry */
 	TTLEAK_EV_PROCESS_EXIT = 9,   /* last thread of a traced process exited */
+	/* Made by user space, not BPF, and recorded like the others so a replay
+	 * sees it: where this process mapped the runtime's Device and MeshDevice
+	 * vtables (object: Device's address point, address: MeshDevice's, 0 when
+	 * the library has none), which is how a device pointer is told to be a
+	 * chip or a mesh. */
+	TTLEAK_EV_PROCESS_INFO = 10,
 	TTLEAK_EV_KIND_MAX
 };
 
@@ -59,6 +65,28 @@ enum ttleak_drop_reason {
 };
 
 #define TTLEAK_CHIP_UNKNOWN (-1)
+#define TTLEAK_MESH_UNKNOWN (-1)
+
+/* Which processes the BPF programs trace (filter_mode in bpf/ttleak.bpf.c). */
+enum ttleak_filter_mode {
+	TTLEAK_FILTER_ALL = 0,     /* every process that runs the probed code (--all) */
+	TTLEAK_FILTER_TGID = 1,    /* target_tgid only (-p PID) */
+	TTLEAK_FILTER_TREE = 2,    /* the processes in traced_tgids and their descendants (-- CMD) */
+};
+
+/* Values of the traced_tgids map: traced, and whether the process's first
+ * event went out yet (user space seeds TTLEAK_TGID_TRACED in run mode). */
+enum ttleak_tgid_state { TTLEAK_TGID_TRACED = 1, TTLEAK_TGID_ANNOUNCED = 2 };
+
+/* Bytes of a Buffer (or BufferImpl) the BPF side reads in one go: every
+ * field offset of a layout plus 8 must fit. */
+#define TTLEAK_BUF_SPAN_MAX 128
+/* Bytes of a Device/MeshDevice read in one go: vptr, Device::id_ and the
+ * MeshDevice pimpl pointer must fit. */
+#define TTLEAK_DEV_SPAN_MAX 64
+
+/* The ring buffer's default size: no drops at ~1 M events/s (make bench). */
+#define TTLEAK_RINGBUF_DEFAULT (4u * 1024 * 1024)
 
 struct ttleak_event {
 	__u64 ts_ns;       /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
@@ -67,12 +95,14 @@ struct ttleak_event {
 	__u8 kind;         /* enum ttleak_event_kind */
 	__u8 buffer_type;  /* enum ttleak_buffer_type (buffer events) */
 	__u16 flags;       /* enum ttleak_event_flags */
-	__s32 chip_id;     /* Device::id_, or TTLEAK_CHIP_UNKNOWN */
+	__s32 chip_id;     /* Device::id_ read through `device`, or TTLEAK_CHIP_UNKNOWN */
 	__s32 stack_id;    /* user stack in the stack map (--stacks), else -1 */
-	__u32 reserved;
+	__s32 mesh_id;     /* MeshDevice's id read through `device`, or TTLEAK_MESH_UNKNOWN */
 	__u64 device;      /* IDevice* (0 when none) */
+	__u64 device_vptr; /* the device object's vtable pointer: chip, mesh or neither */
 	__u64 object;      /* Buffer*, ProgramImpl* or Program*, Allocator* */
-	__u64 allocator;   /* Allocator* owning the buffer */
+	__u64 allocator;   /* Allocator* owning the buffer (at a free: `this` of deallocate_buffer) */
+	__u64 allocator_field; /* at a free: the buffer's allocator_ field, which must equal `allocator` */
 	__u64 address;     /* device address (buffers, CBs) */
 	__u64 size;        /* total bytes */
 	__u64 page_size;

@@ -9,7 +9,6 @@
 #include "bpf_loader.h"
 #include "ttleak.skel.h"
 
-#define LAYOUT_SPAN_MAX 128 /* BUF_SPAN_MAX of bpf/ttleak.bpf.c */
 #define MAX_LINKS (PROBE_MAX * PROBE_MAX_TARGETS + 2) /* + exit, fork tracepoints */
 
 struct loader {
@@ -54,13 +53,12 @@ static bool environment_ok(char *err, size_t errlen)
 	return true;
 }
 
-/* The BPF side's enum filter_mode (bpf/ttleak.bpf.c). */
 static __u32 bpf_filter_mode(enum loader_filter filter)
 {
 	switch (filter) {
-	case LOADER_TRACE_PID: return 1;  /* FILTER_TGID */
-	case LOADER_TRACE_TREE: return 2; /* FILTER_TREE */
-	default: return 0;                /* FILTER_ALL */
+	case LOADER_TRACE_PID: return TTLEAK_FILTER_TGID;
+	case LOADER_TRACE_TREE: return TTLEAK_FILTER_TREE;
+	default: return TTLEAK_FILTER_ALL;
 	}
 }
 
@@ -79,6 +77,22 @@ static uint32_t layout_span(const struct layout *l)
 	return span;
 }
 
+/* Bytes of a device object that hold its vptr, Device::id_ and the
+ * MeshDevice pimpl pointer; the BPF side reads them at once. */
+static uint32_t device_span(const struct layout *l)
+{
+	uint32_t span = 8;
+
+	if (l->device_id_offset >= 0 && (uint32_t)l->device_id_offset + 4 > span)
+		span = (uint32_t)l->device_id_offset + 4;
+	if (l->mesh_id_offset >= 0 && l->mesh_impl_offset < 0 &&
+	    (uint32_t)l->mesh_id_offset + 4 > span)
+		span = (uint32_t)l->mesh_id_offset + 4;
+	if (l->mesh_impl_offset >= 0 && (uint32_t)l->mesh_impl_offset + 8 > span)
+		span = (uint32_t)l->mesh_impl_offset + 8;
+	return span;
+}
+
 static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
 {
 	const struct layout *lay = o->layout;
@@ -94,6 +108,9 @@ static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
 	skel->rodata->buf_off_page_size = lay->off_page_size;
 	skel->rodata->buf_span = layout_span(lay);
 	skel->rodata->device_id_offset = lay->device_id_offset;
+	skel->rodata->mesh_impl_offset = lay->mesh_impl_offset;
+	skel->rodata->mesh_id_offset = lay->mesh_id_offset;
+	skel->rodata->dev_span = device_span(lay);
 	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 16;
 	skel->rodata->capture_stacks = o->stacks;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
@@ -168,7 +185,7 @@ static int attach_all(struct loader *l, const struct loader_opts *o, char *err, 
 int loader__trace_tgid(struct loader *l, int tgid)
 {
 	__u32 key = (__u32)tgid;
-	__u8 one = 1;
+	__u8 one = TTLEAK_TGID_TRACED;
 
 	if (bpf_map__update_elem(l->skel->maps.traced_tgids, &key, sizeof(key), &one, sizeof(one),
 				 BPF_ANY))
@@ -212,9 +229,11 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 	l->ctx = o->ctx;
 	if (!environment_ok(err, errlen))
 		goto cleanup;
-	if (layout_span(o->layout) > LAYOUT_SPAN_MAX) {
-		snprintf(err, errlen, "layout '%s' puts Buffer fields beyond byte %d, more than the "
-			 "BPF programs read; check the layout", o->layout->name, LAYOUT_SPAN_MAX - 8);
+	if (layout_span(o->layout) > TTLEAK_BUF_SPAN_MAX ||
+	    device_span(o->layout) > TTLEAK_DEV_SPAN_MAX) {
+		snprintf(err, errlen, "layout '%s' puts Buffer fields beyond byte %d or device "
+			 "fields beyond byte %d, more than the BPF programs read; check the layout",
+			 o->layout->name, TTLEAK_BUF_SPAN_MAX - 8, TTLEAK_DEV_SPAN_MAX - 8);
 		goto cleanup;
 	}
 	l->skel = ttleak_bpf__open();
@@ -276,15 +295,32 @@ void loader__stack_errors(const struct loader *l, uint64_t errors[TTLEAK_STACK_E
 	memcpy(errors, (const void *)l->skel->bss->stack_errors, sizeof(l->skel->bss->stack_errors));
 }
 
+void loader__arm(struct loader *l)
+{
+	__atomic_store_n(&l->skel->bss->armed, 1, __ATOMIC_SEQ_CST);
+}
+
+uint64_t loader__unarmed_events(const struct loader *l)
+{
+	return __atomic_load_n(&l->skel->bss->unarmed_events, __ATOMIC_RELAXED);
+}
+
+/* Disarm first: uprobes go one by one (tens of ms each), and events of a
+ * half-detached runtime (frees whose allocation probe is gone) are not the
+ * program's behaviour. Then deliver what was submitted while armed. */
 void loader__detach(struct loader *l)
 {
 	size_t i;
 
+	if (l->skel && l->skel->bss)
+		__atomic_store_n(&l->skel->bss->armed, 0, __ATOMIC_SEQ_CST);
+	if (l->rb)
+		ring_buffer__consume(l->rb);
 	for (i = 0; i < l->n_links; i++)
 		bpf_link__destroy(l->links[i]);
 	l->n_links = 0;
 	if (l->rb)
-		ring_buffer__consume(l->rb); /* what was submitted before detach */
+		ring_buffer__consume(l->rb); /* programs that passed the check before it changed */
 }
 
 void loader__close(struct loader *l)

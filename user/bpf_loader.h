@@ -67,7 +67,14 @@ void loader__drops(const struct loader *l, uint64_t drops[TTLEAK_DROP_REASON_MAX
 int loader__stack_map_fd(const struct loader *l);
 void loader__stack_errors(const struct loader *l, uint64_t errors[TTLEAK_STACK_ERROR_MAX]);
 
-/* Detaches every probe, then delivers what is still queued. */
+/* Start counting: the BPF programs drop (and count) every event until every
+ * probe is attached and the caller has named the traced processes. */
+void loader__arm(struct loader *l);
+
+/* Events the BPF programs saw while not armed (before arm, after detach). */
+uint64_t loader__unarmed_events(const struct loader *l);
+
+/* Disarms, delivers what is still queued, then detaches every probe. */
 void loader__detach(struct loader *l);
 
 /* Detaches if needed and frees. */

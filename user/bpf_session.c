@@ -23,10 +23,11 @@
 #include "event_log.h"
 #include "exports.h"
 #include "layout.h"
-#include "layout_dwarf.h"
+#include "layout_select.h"
 #include "lib_locate.h"
 #include "output.h"
 #include "probes.h"
+#include "process_vtables.h"
 #include "report_text.h"
 #include "stacks.h"
 #include "target.h"
@@ -67,6 +68,7 @@ struct session {
 	struct child child;       /* run mode */
 	struct probe_plan plan;
 	struct layout layout;
+	struct runtime_vtables vtables; /* to tell chips from meshes */
 	struct tracker *tracker;
 	struct event_log_writer *log;
 	struct loader *loader;
@@ -148,27 +150,36 @@ static int resolve_probes(struct session *s)
 	return 0;
 }
 
+/* Name each Buffer field nothing proves, with why, for the refusal. */
+static void explain_unproven(const struct layout_choice *c)
+{
+	int id;
+
+	for (id = LE_BUFFER_IMPL; id <= LE_BUFFER_PAGE_SIZE; id++)
+		if (!c->known[id])
+			fprintf(stderr, "  %-12s %s\n", layout_evidence__field_name(id),
+				c->evidence[id]);
+}
+
 static int choose_layout(struct session *s)
 {
-	char err[512], note[512];
-	bool known;
+	struct layout_choice c;
+	char err[512];
 
-	/* DWARF, else the built-in profile; a layout file overrides field by field. */
-	known = layout_dwarf__or_builtin(s->target.host_path, s->plan.generation, &s->layout,
-					 note, sizeof(note)) == 0;
-	if (note[0] && !s->opts->quiet)
-		fprintf(stderr, "ttleak-bpf: note: not using DWARF: %s\n", note);
-	if (s->opts->layout_file) {
-		if (layout__load_file(s->opts->layout_file, &s->layout, err, sizeof(err))) {
-			fprintf(stderr, "ttleak-bpf: %s\n", err);
-			return EXIT_USAGE;
-		}
-	} else if (!known) {
-		fprintf(stderr, "ttleak-bpf: no DWARF and no built-in struct layout for this runtime "
-			"build (API generation %s): give --layout FILE (see README, 'Layout files')\n",
-			s->plan.generation[0] ? s->plan.generation : "unknown");
+	if (layout_select(s->target.host_path, s->opts->layout_file, &c, err, sizeof(err))) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (c.unproven[0]) {
+		fprintf(stderr, "ttleak-bpf: cannot trace %s: nothing proves where these Buffer "
+			"fields are: %s\n", s->target.mapped_path, c.unproven);
+		explain_unproven(&c);
+		fprintf(stderr, "ttleak-bpf: give them in a --layout FILE (see "
+			"docs/layout-files.md), or install the library's debug file\n");
+		return EXIT_UNCERTIFIED;
+	}
+	s->layout = c.layout;
+	s->vtables = c.vtables;
 	return 0;
 }
 
@@ -219,19 +230,9 @@ static void capture_stack(struct session *s, const struct ttleak_event *ev)
 			 TTLEAK_MAX_STACK_DEPTH);
 }
 
-static void on_event(const struct ttleak_event *ev, void *ctx)
+/* One event through the model and every consumer of it, in order. */
+static void deliver(struct session *s, const struct ttleak_event *ev)
 {
-	struct session *s = ctx;
-
-	if (ev->flags & TTLEAK_F_NEW_PROCESS) {
-		label_process(s, ev->tgid);
-		if (s->stacks)
-			stack_store__note_process(s->stacks, ev->tgid);
-	}
-	if (ev->kind == TTLEAK_EV_PROCESS_EXIT)
-		note_exit(s, ev->tgid);
-	if (ev->stack_id >= 0 && s->stacks)
-		capture_stack(s, ev);
 	tracker__consume(s->tracker, ev);
 	exports__event(s->exports, s->tracker, ev);
 	if (s->log && !s->log_failed && event_log_writer__append(s->log, ev)) {
@@ -239,6 +240,36 @@ static void on_event(const struct ttleak_event *ev, void *ctx)
 			s->opts->record_path, strerror(errno));
 		s->log_failed = true;
 	}
+}
+
+/* Before a process's first event: where it mapped the device vtables. A
+ * process that cannot be read is left unclassified (its devices are then
+ * named by chip id or pointer, as an old recording's). */
+static void announce_process(struct session *s, uint32_t tgid, uint64_t ts_ns)
+{
+	struct ttleak_event info;
+
+	if (process_vtables__event((int)tgid, s->target.host_path, &s->vtables, &info))
+		return;
+	info.ts_ns = ts_ns;
+	deliver(s, &info);
+}
+
+static void on_event(const struct ttleak_event *ev, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (ev->flags & TTLEAK_F_NEW_PROCESS) {
+		label_process(s, ev->tgid);
+		announce_process(s, ev->tgid, ev->ts_ns);
+		if (s->stacks)
+			stack_store__note_process(s->stacks, ev->tgid);
+	}
+	if (ev->kind == TTLEAK_EV_PROCESS_EXIT)
+		note_exit(s, ev->tgid);
+	if (ev->stack_id >= 0 && s->stacks)
+		capture_stack(s, ev);
+	deliver(s, ev);
 }
 
 /* ---- the trace --------------------------------------------------------- */
@@ -408,8 +439,12 @@ static int start(struct session *s, int *pidfd)
 	status = open_record(s, probe_mask);
 	if (status)
 		return status;
+	/* -p: the one process is known now (BPF announces no first event). */
+	if (s->opts->mode == MODE_ATTACH)
+		announce_process(s, (uint32_t)s->target.pid, (uint64_t)(now_s() * 1e9));
+	loader__arm(s->loader);
 	if (!s->opts->quiet)
-		fprintf(stderr, "ttleak-bpf: attached %zu probes (%s, API generation %s)%s\n",
+		fprintf(stderr, "ttleak-bpf: attached %zu probes (%s, era %s)%s\n",
 			s->run.probes_attached, s->target.mapped_path, s->plan.generation,
 			s->opts->mode == MODE_RUN ? "" : "; Ctrl-C to stop and report");
 	if (s->opts->mode == MODE_RUN) {

@@ -16,19 +16,32 @@ struct layout {
 	int32_t buffer_impl_offset; /* <0: fields inline in Buffer; else offset of BufferImpl* */
 	uint32_t off_device, off_size, off_type, off_allocator, off_address, off_page_size;
 	int32_t device_id_offset;   /* Device::id_; <0 unknown: devices named by pointer */
+	int32_t mesh_impl_offset;   /* MeshDevice's pimpl pointer; <0: the id is in MeshDevice */
+	int32_t mesh_id_offset;     /* mesh id in MeshDevice (or its pimpl); <0 unknown */
 	char source[96];            /* where the numbers come from, for the report */
 };
 
 /* Built-in profile by name ("2026", "2025"); NULL when there is none. */
 const struct layout *layout__builtin(const char *generation);
 
+#define LAYOUT_FILE_MAX (64 * 1024) /* bytes: a layout file is a dozen lines */
+#define LAYOUT_MAX_OFFSET 4096      /* largest byte offset a key takes */
+
 /*
- * Read a layout file: "key = value" lines, '#' comments. Keys: name,
+ * Read a layout file: "key = value" lines of any length; '#' starts a
+ * comment, on its own line or after a value. Keys: name,
  * buffer_impl_offset, device, size, buffer_type, allocator, address,
  * page_size, device_id_offset. Unset keys keep the values of *out, so a file
- * can override one field of a built-in profile. Returns 0, or -errno with a
- * message in err naming the file, line and problem.
+ * can override one field of a built-in profile. Only a regular file of at
+ * most LAYOUT_FILE_MAX bytes is read (a FIFO, device or directory is refused
+ * without blocking). Returns 0, or -errno with a message in err naming the
+ * file, line and problem; *out is changed only on success.
  */
 int layout__load_file(const char *path, struct layout *out, char *err, size_t errlen);
+
+/* The same for text already in memory (len bytes, not NUL-terminated);
+ * where names it in messages. out->source is left alone. */
+int layout__parse_text(const char *text, size_t len, const char *where, struct layout *out,
+		       char *err, size_t errlen);
 
 #endif /* TTLEAK_LAYOUT_H */

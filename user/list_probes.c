@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "layout.h"
-#include "layout_dwarf.h"
+#include "layout_select.h"
 #include "list_probes.h"
 #include "probes.h"
 #include "target.h"
@@ -32,20 +32,33 @@ static void print_probe(const struct probe_plan *plan, enum probe_id id)
 		       plan->targets[id][i].skipped ? "  (after endbr64)" : "");
 }
 
-static void print_layout(const struct probe_plan *plan, const char *lib_path)
+/* Every offset the tracer would read, with the evidence for it. */
+static int print_layout(const char *lib_path, const char *layout_file)
 {
-	struct layout l;
-	char note[512];
+	struct layout_choice c;
+	char err[512];
+	int id;
 
-	if (layout_dwarf__or_builtin(lib_path, plan->generation, &l, note, sizeof(note)) == 0)
-		printf("layout: %s (Buffer %s; Device::id_ at %d)\n", l.source,
-		       l.buffer_impl_offset < 0 ? "fields inline" : "-> BufferImpl",
-		       l.device_id_offset);
-	else
-		printf("layout: no DWARF and no built-in profile for this build: tracing needs "
-		       "--layout FILE\n");
-	if (note[0])
-		printf("layout: DWARF not used: %s\n", note);
+	if (layout_select(lib_path, layout_file, &c, err, sizeof(err))) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return -1;
+	}
+	printf("layout (by evidence):\n  %-18s %-6s %s\n", "field", "offset", "evidence");
+	for (id = 0; id < LE_N_FIELDS; id++) {
+		char offset[16] = "?";
+
+		if (c.known[id])
+			snprintf(offset, sizeof(offset), "%d", layout_select__offset(&c.layout, id));
+		printf("  %-18s %-6s %s\n", layout_evidence__field_name(id), offset,
+		       c.evidence[id]);
+	}
+	printf("device classes: Device vtable %s, MeshDevice vtable %s\n",
+	       c.vtables.device_vaddr ? "found" : "MISSING",
+	       c.vtables.mesh_vaddr ? "found" : "MISSING");
+	if (c.unproven[0])
+		printf("layout: NOT PROVEN: %s; tracing this build needs --layout FILE\n",
+		       c.unproven);
+	return 0;
 }
 
 int list_probes__run(const struct cli_opts *opts)
@@ -70,8 +83,10 @@ int list_probes__run(const struct cli_opts *opts)
 	       plan.has_symtab ? ".symtab present" : "stripped (exports only)",
 	       plan.has_debuginfo ? "DWARF present" : "no DWARF",
 	       plan.build_id[0] ? plan.build_id : "none");
-	printf("API generation: %s\n", plan.generation[0] ? plan.generation : "unknown");
-	print_layout(&plan, t.host_path);
+	printf("era (from the exported names): %s\n",
+	       plan.generation[0] ? plan.generation : "unknown");
+	if (print_layout(t.host_path, opts->layout_file))
+		return EXIT_USAGE;
 	printf("\n  %-32s %-9s %-10s  %s\n", "probe", "", "offset", "function");
 	for (id = 0; id < PROBE_MAX; id++)
 		print_probe(&plan, id);

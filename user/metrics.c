@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "metrics.h"
+#include "output_file.h"
 #include "report_text.h"
 
 /* The labels of one device: pid, command, chip (the chip id, or the device
@@ -45,10 +47,12 @@ static void device_labels(struct device_labels *l, const struct run_info *run,
 	char proc[600];
 
 	process_labels(proc, sizeof(proc), run, d->tgid);
-	if (d->id.chip_id != TTLEAK_CHIP_UNKNOWN)
+	if (d->id.kind == TRACKER_DEVICE_CHIP)
 		snprintf(l->text, sizeof(l->text), "%s,chip=\"%d\"", proc, d->id.chip_id);
+	else if (d->id.kind == TRACKER_DEVICE_MESH)
+		snprintf(l->text, sizeof(l->text), "%s,mesh=\"%d\"", proc, d->id.mesh_id);
 	else
-		snprintf(l->text, sizeof(l->text), "%s,chip=\"0x%" PRIx64 "\"", proc, d->id.ptr);
+		snprintf(l->text, sizeof(l->text), "%s,device=\"0x%" PRIx64 "\"", proc, d->id.ptr);
 }
 
 static void family(FILE *out, const char *name, const char *type, const char *help)
@@ -142,33 +146,27 @@ void metrics__format(FILE *out, const struct run_info *run, const struct tracker
 int metrics__write_file(const char *path, const struct run_info *run,
 			const struct tracker_results *r, char *err, size_t errlen)
 {
-	char tmp[4096];
-	FILE *f = NULL;
-	int ret = 0;
+	struct output_file *f = NULL;
+	char why[PATH_MAX + 256];
+	FILE *out;
+	int ret;
 
-	/* Beside the target, so the rename stays on one file system; the
-	 * collector reads only *.prom, never this. */
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp)) {
-		ret = -ENAMETOOLONG;
-		goto cleanup;
-	}
-	f = fopen(tmp, "w");
-	if (!f) {
-		ret = -errno;
-		goto cleanup;
-	}
-	metrics__format(f, run, r);
-	if (fflush(f) || ferror(f))
-		ret = errno ? -errno : -EIO;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	f = NULL;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
+	/* A new temporary file each time, renamed over path (see output_file.h);
+	 * the collector reads only *.prom, never ".NAME.XXXXXX". */
+	ret = output_file__claim(path, &f, why, sizeof(why));
 	if (ret)
-		unlink(tmp);
+		goto cleanup;
+	out = output_file__stream(f);
+	if (!out) {
+		ret = -errno;
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(-ret));
+		output_file__abandon(f);
+		goto cleanup;
+	}
+	metrics__format(out, run, r);
+	ret = output_file__commit(f, why, sizeof(why));
 cleanup:
 	if (ret)
-		snprintf(err, errlen, "cannot write metrics %s: %s", path, strerror(-ret));
+		snprintf(err, errlen, "cannot write metrics: %s", why);
 	return ret;
 }

@@ -28,6 +28,12 @@ static const struct probe_def defs[PROBE_MAX] = {
 		NAMES(TT "AllocatorImpl::deallocate_buffers", TT "Allocator::deallocate_buffers") },
 	[PROBE_ALLOCATOR_CLEAR] = { "allocator clear", "allocator_reset", false, 0,
 		NAMES(TT "AllocatorImpl::clear", TT "Allocator::clear") },
+	/* From 2026-01 (eb437d7d) Device::close destroys its allocator
+	 * (default_allocator_.reset()) with no bulk reset before: the
+	 * destructor is the reclaim. compute_checks() says when it is needed. */
+	[PROBE_ALLOCATOR_DESTROY] = { "allocator destroy", "allocator_reset", false,
+		CHECK_RECLAIMED | CHECK_NEVER_FREED | CHECK_GROWTH,
+		NAMES(TT "AllocatorImpl::~AllocatorImpl", TT "Allocator::~Allocator") },
 	[PROBE_CB_LAYOUT] = { "CB layout", "cb_layout", false, CHECK_CB_TRACKING | CHECK_GROWTH,
 		NAMES(TT "detail::ProgramImpl::allocate_circular_buffers",
 		      TT "Program::allocate_circular_buffers") },
@@ -42,6 +48,8 @@ static const struct probe_def defs[PROBE_MAX] = {
 		CHECK_CB_TRACKING, NAMES(TT "Program::~Program") },
 	[PROBE_DEVICE_CLOSE] = { "device close", "device_close", false, CHECK_GROWTH,
 		NAMES(TT "Device::close") },
+	[PROBE_MESH_CLOSE] = { "mesh device close", "device_close", false, 0,
+		NAMES(TT "distributed::MeshDevice::close") },
 };
 
 const struct probe_def *probes__def(enum probe_id id)
@@ -71,29 +79,79 @@ static void add_target(struct probe_plan *plan, enum probe_id id, const struct s
 }
 
 /*
+ * From 2025-04-10 (c9e4a1ac) to 2025-09-05 (3fbcb5fd) both
+ * Program::allocate_circular_buffers and the detail::ProgramImpl:: one it
+ * forwards to are exported: probing both would see every layout twice. The
+ * inner one does the work (and is called by every path), so it is kept.
+ */
+static void keep_inner_cb_layout(struct probe_plan *plan)
+{
+	struct probe_target *t = plan->targets[PROBE_CB_LAYOUT];
+	size_t i, n = plan->n_targets[PROBE_CB_LAYOUT], kept = 0;
+	bool has_impl = false;
+
+	for (i = 0; i < n; i++)
+		has_impl |= strstr(t[i].demangled, "ProgramImpl::") != NULL;
+	if (!has_impl)
+		return;
+	for (i = 0; i < n; i++)
+		if (strstr(t[i].demangled, "ProgramImpl::"))
+			t[kept++] = t[i];
+	plan->n_targets[PROBE_CB_LAYOUT] = kept;
+}
+
+/*
  * The program whose CBs allocate_circular_buffers lays out is the one whose
  * destructor frees them: ProgramImpl in 2026, Program before. Probing the
  * other destructor too would report programs that never had CBs.
  */
 static void choose_program_destructor(struct probe_plan *plan)
 {
+	keep_inner_cb_layout(plan);
 	bool impl_owns = plan->n_targets[PROBE_CB_LAYOUT] &&
 			 strstr(plan->targets[PROBE_CB_LAYOUT][0].demangled, "ProgramImpl::");
 
 	plan->wanted[impl_owns ? PROBE_PROGRAM_DTOR : PROBE_PROGRAM_IMPL_DTOR] = false;
 }
 
+static bool target_has(const struct probe_plan *plan, enum probe_id id, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n_targets[id]; i++)
+		if (strstr(plan->targets[id][i].demangled, needle))
+			return true;
+	return false;
+}
+
+/*
+ * The era the exported names point to, for messages only: layouts come from
+ * evidence, never from this. AllocatorImpl appeared 2025-12-06 (0c95a278);
+ * CoreRangeSet moved into tt::tt_metal 2025-11-07 (e9debc31).
+ */
 static void detect_generation(struct probe_plan *plan)
 {
-	const char *owner = plan->n_targets[PROBE_BUFFER_FREE]
-				    ? plan->targets[PROBE_BUFFER_FREE][0].demangled : "";
+	const char *era = "";
 
-	if (strstr(owner, "::v0::"))
-		snprintf(plan->generation, sizeof(plan->generation), "2024");
-	else if (strstr(owner, "AllocatorImpl::"))
-		snprintf(plan->generation, sizeof(plan->generation), "2026");
-	else if (strstr(owner, "Allocator::"))
-		snprintf(plan->generation, sizeof(plan->generation), "2025");
+	if (target_has(plan, PROBE_BUFFER_FREE, "::v0::"))
+		era = "v0";
+	else if (target_has(plan, PROBE_BUFFER_FREE, "AllocatorImpl::"))
+		era = "E3-E5";
+	else if (target_has(plan, PROBE_BUFFER_FREE, "Allocator::"))
+		era = "E1-E2";
+	snprintf(plan->generation, sizeof(plan->generation), "%s", era);
+}
+
+/* A probe whose absence disables the checks it is needed by. The
+ * allocator's destructor is a reclaim path only where Device::close destroys
+ * the allocator (AllocatorImpl builds); elsewhere its absence costs nothing. */
+static bool probe_needed(const struct probe_plan *plan, size_t id)
+{
+	if (!plan->wanted[id])
+		return false;
+	if (id == PROBE_ALLOCATOR_DESTROY)
+		return target_has(plan, PROBE_BUFFER_FREE, "AllocatorImpl::");
+	return true;
 }
 
 static void compute_checks(struct probe_plan *plan)
@@ -102,7 +160,7 @@ static void compute_checks(struct probe_plan *plan)
 
 	plan->checks = CHECK_ALL;
 	for (id = 0; id < PROBE_MAX; id++)
-		if (plan->wanted[id] && plan->n_targets[id] == 0)
+		if (probe_needed(plan, id) && plan->n_targets[id] == 0)
 			plan->checks &= ~defs[id].needed_by;
 	/* Either destructor serves; the unwanted one is not needed. */
 	if (!plan->wanted[PROBE_PROGRAM_DTOR] && !plan->wanted[PROBE_PROGRAM_IMPL_DTOR])
@@ -182,7 +240,8 @@ uint32_t probes__checks_for_mask(uint64_t attached)
 
 	for (id = 0; id < PROBE_MAX; id++) {
 		if (id == PROBE_PROGRAM_IMPL_DTOR || id == PROBE_PROGRAM_DTOR ||
-		    id == PROBE_ALLOCATOR_CLEAR)
+		    id == PROBE_ALLOCATOR_CLEAR || id == PROBE_ALLOCATOR_DESTROY ||
+		    id == PROBE_MESH_CLOSE)
 			continue;
 		if (!(attached & (1ull << id)))
 			checks &= ~defs[id].needed_by;

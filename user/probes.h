@@ -18,12 +18,14 @@ enum probe_id {
 	PROBE_BUFFER_FREE,
 	PROBE_ALLOCATOR_RESET,
 	PROBE_ALLOCATOR_CLEAR,
+	PROBE_ALLOCATOR_DESTROY,
 	PROBE_CB_LAYOUT,
 	PROBE_CB_ALLOC,
 	PROBE_CB_DEALLOC,
 	PROBE_PROGRAM_IMPL_DTOR,
 	PROBE_PROGRAM_DTOR,
 	PROBE_DEVICE_CLOSE,
+	PROBE_MESH_CLOSE,
 	PROBE_MAX
 };
 
@@ -60,7 +62,7 @@ struct probe_plan {
 	struct probe_target targets[PROBE_MAX][PROBE_MAX_TARGETS];
 	size_t n_targets[PROBE_MAX];
 	bool wanted[PROBE_MAX];   /* to be attached in this generation */
-	char generation[16];      /* "2026", "2025", "2024" or "" when unknown */
+	char generation[16];      /* era label from the names ("E3-E5"), for messages only */
 	uint32_t checks;          /* check bits all of whose probes resolved */
 	bool has_symtab, has_debuginfo;
 	uint64_t symbols_scanned;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <json-c/json.h>
 #include "probes.h"
+#include "describe.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "stacks.h"
@@ -75,8 +76,20 @@ static void put_device_id(struct json_object *o, const struct tracker_device_id 
 {
 	char ptr[32];
 
+	struct json_object *chips = json_object_new_array();
+	char name[320];
+	uint32_t i;
+
+	describe__device(d, name, sizeof(name));
+	put_str(o, "device", name);
+	put_str(o, "device_kind", describe__device_kind(d->kind));
 	json_object_object_add(o, "chip_id", d->chip_id == TTLEAK_CHIP_UNKNOWN
 					      ? NULL : json_object_new_int(d->chip_id));
+	json_object_object_add(o, "mesh_id", d->mesh_id == TTLEAK_MESH_UNKNOWN
+					      ? NULL : json_object_new_int(d->mesh_id));
+	for (i = 0; i < d->n_chips; i++)
+		json_object_array_add(chips, json_object_new_int(d->chips[i]));
+	json_object_object_add(o, "mesh_chips", chips);
 	snprintf(ptr, sizeof(ptr), "0x%llx", (unsigned long long)d->ptr);
 	put_str(o, "device_ptr", ptr);
 	put_u64(o, "device_ordinal", d->ordinal);
@@ -113,6 +126,18 @@ static struct json_object *device_json(const struct tracker_device_info *d)
 	return o;
 }
 
+/* Which layout field each implausible event points at. */
+static void implausible_json(struct json_object *o, const struct tracker_process_info *p)
+{
+	struct json_object *by = json_object_new_object();
+	int i;
+
+	for (i = 0; i < IMPLAUSIBLE_REASON_MAX; i++)
+		if (p->implausible_by[i])
+			put_u64(by, implausible_reason_name(i), p->implausible_by[i]);
+	json_object_object_add(o, "implausible_by_field", by);
+}
+
 static struct json_object *process_json(const struct run_info *run,
 					const struct tracker_process_info *p,
 					const struct tracker_results *r)
@@ -130,6 +155,9 @@ static struct json_object *process_json(const struct run_info *run,
 	put_u64(o, "unknown_programs", p->unknown_programs);
 	put_u64(o, "unreadable_events", p->unreadable);
 	put_u64(o, "implausible_events", p->implausible);
+	implausible_json(o, p);
+	put_u64(o, "hooked_allocations", p->hooked_allocs);
+	put_u64(o, "globally_allocated_cbs", p->global_cbs);
 	put_u64(o, "unattributed_cbs", p->unattributed_cbs);
 	for (i = 0; i < r->n_devices; i++)
 		if (r->devices[i].tgid == p->tgid)

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 #include <uthash.h>
 #include "report_text.h"
+#include "describe.h"
+#include "output_file.h"
 #include "trace_export.h"
 #include "verdict.h"
 
@@ -358,10 +361,10 @@ static void emit(FILE *f, struct json_object *o, bool *first)
 static void device_name(char *buf, size_t size, const char *prefix,
 			const struct tracker_device_id *id)
 {
-	if (id->chip_id != TTLEAK_CHIP_UNKNOWN)
-		snprintf(buf, size, "%schip %d", prefix, id->chip_id);
-	else
-		snprintf(buf, size, "%sdev 0x%" PRIx64, prefix, id->ptr);
+	size_t len = (size_t)snprintf(buf, size, "%s", prefix);
+
+	if (len < size)
+		describe__device(id, buf + len, size - len);
 }
 
 static bool pid_listed(const uint32_t *pids, size_t n, uint32_t pid)
@@ -407,7 +410,7 @@ static void write_process_names(struct trace_export *x, FILE *f, const struct ru
 static void write_samples(struct trace_export *x, FILE *f, bool *first)
 {
 	struct json_object *o, *args;
-	char name[64];
+	char name[352];
 	size_t i;
 	int row;
 
@@ -470,7 +473,7 @@ static void write_spans(struct trace_export *x, FILE *f, uint64_t end_ns, bool *
 static void write_instants(struct trace_export *x, FILE *f, bool *first)
 {
 	struct json_object *o, *args;
-	char name[96], chip[48];
+	char name[448], chip[320];
 	size_t i;
 
 	for (i = 0; i < x->n_instants; i++) {
@@ -521,14 +524,21 @@ static void write_other_data(struct trace_export *x, FILE *f, const struct run_i
 int trace_export__write(struct trace_export *x, const char *path, const struct run_info *run,
 			uint64_t end_ns, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "w");
+	struct output_file *out = NULL;
+	char why[PATH_MAX + 256];
 	bool first = true;
-	int ret = 0;
+	FILE *f;
+	int ret;
 
+	ret = output_file__claim(path, &out, why, sizeof(why));
+	if (ret)
+		goto cleanup;
+	f = output_file__stream(out);
 	if (!f) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot write trace %s: %s", path, strerror(-ret));
-		return ret;
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(-ret));
+		output_file__abandon(out);
+		goto cleanup;
 	}
 	fputs("{\"displayTimeUnit\":\"ms\",\n", f);
 	write_other_data(x, f, run);
@@ -538,11 +548,9 @@ int trace_export__write(struct trace_export *x, const char *path, const struct r
 	write_spans(x, f, end_ns, &first);
 	write_instants(x, f, &first);
 	fputs("\n]}\n", f);
-	if (fflush(f) || ferror(f))
-		ret = -EIO;
-	if (fclose(f) && !ret)
-		ret = -errno;
+	ret = output_file__commit(out, why, sizeof(why));
+cleanup:
 	if (ret)
-		snprintf(err, errlen, "error writing trace %s: %s", path, strerror(-ret));
+		snprintf(err, errlen, "cannot write trace: %s", why);
 	return ret;
 }

@@ -18,8 +18,10 @@
 
 struct device_key {
 	uint32_t tgid;
-	int32_t chip_id;
-	uint64_t ptr;             /* 0 when the chip id identifies the device */
+	uint32_t kind;            /* enum tracker_device_kind */
+	int32_t id;               /* chip or mesh id; 0 for an unknown device */
+	uint32_t pad;
+	uint64_t ptr;             /* 0 when the id identifies the device */
 };
 
 struct program;
@@ -29,6 +31,7 @@ struct cb_entry {
 	struct device *device;
 	uint64_t address, size;
 	int32_t stack_id;
+	bool global;              /* in an L1 buffer: not counted in the CB row */
 };
 
 struct cb_list {
@@ -53,6 +56,7 @@ struct process {
 	uint32_t tgid;
 	struct tracker_process_info info;
 	uint32_t next_ordinal;
+	uint64_t device_vptr, mesh_vptr; /* vtable address points in this process */
 };
 
 struct buffer_key {
@@ -111,8 +115,11 @@ struct thread_state {
 	UT_hash_handle hh;
 	struct thread_key key;
 	struct program *program;
-	uint64_t device_ptr;
-	bool layout_replaced;
+	struct device *device;    /* the device allocate_circular_buffers was called with */
+	/* Devices whose CBs of this program this call already replaced: a mesh
+	 * call reports its layout once per chip. */
+	struct device *replaced[TRACKER_MESH_CHIPS_MAX];
+	size_t n_replaced;
 };
 
 struct finding_key {
@@ -217,43 +224,97 @@ static struct process *process_get(struct tracker *t, uint32_t tgid)
 	return p;
 }
 
-static struct device *device_get(struct tracker *t, struct process *proc, int32_t chip_id,
-				 uint64_t ptr)
+static struct device *device_get(struct tracker *t, struct process *proc, struct device_key key)
 {
-	struct device_key key = { .tgid = proc->tgid, .chip_id = chip_id };
 	struct device *d;
 
-	if (chip_id == TTLEAK_CHIP_UNKNOWN)
-		key.ptr = ptr;
 	HASH_FIND(hh, t->devices, &key, sizeof(key), d);
 	if (!d) {
 		d = xcalloc(1, sizeof(*d));
 		d->key = key;
 		d->info.tgid = proc->tgid;
-		d->info.id.chip_id = chip_id;
+		d->info.id.kind = key.kind;
+		d->info.id.chip_id = key.kind == TRACKER_DEVICE_CHIP ? key.id : TTLEAK_CHIP_UNKNOWN;
+		d->info.id.mesh_id = key.kind == TRACKER_DEVICE_MESH ? key.id : TTLEAK_MESH_UNKNOWN;
 		d->info.id.ordinal = proc->next_ordinal++;
 		HASH_ADD(hh, t->devices, key, sizeof(key), d);
 	}
-	if (ptr)
-		d->info.id.ptr = ptr;
 	return d;
 }
 
-/* Chip ids are small (one per ASIC in a host or cluster); anything else was
- * read from the wrong offset in Device, so it is counted as implausible and
- * the device named by its pointer, not made a new device per garbage value. */
+/* Chip ids are small (one per ASIC in a host or cluster), and so are mesh
+ * ids (one per mesh opened); anything else was read from the wrong offset. */
 #define CHIP_ID_MAX 4095
+#define MESH_ID_MAX 1000000
+
+static void implausible(struct process *proc, enum implausible_reason why)
+{
+	proc->info.implausible++;
+	proc->info.implausible_by[why]++;
+}
+
+/* What the event's device pointer is. With the vtables known, its vptr
+ * decides; a vptr of neither class means device_ was read from the wrong
+ * offset. Without them (an old recording), a readable chip id is a chip. */
+static enum tracker_device_kind device_kind(struct process *proc, const struct ttleak_event *ev)
+{
+	if (!proc->info.classified)
+		return ev->chip_id != TTLEAK_CHIP_UNKNOWN ? TRACKER_DEVICE_CHIP
+							  : TRACKER_DEVICE_UNKNOWN;
+	if (proc->device_vptr && ev->device_vptr == proc->device_vptr)
+		return TRACKER_DEVICE_CHIP;
+	if (proc->mesh_vptr && ev->device_vptr == proc->mesh_vptr)
+		return TRACKER_DEVICE_MESH;
+	implausible(proc, IMPLAUSIBLE_DEVICE);
+	return TRACKER_DEVICE_UNKNOWN;
+}
+
+static struct device_key device_key_of(struct process *proc, const struct ttleak_event *ev)
+{
+	struct device_key key = { .tgid = proc->tgid, .kind = device_kind(proc, ev) };
+
+	if (key.kind == TRACKER_DEVICE_CHIP && (ev->chip_id < 0 || ev->chip_id > CHIP_ID_MAX)) {
+		if (ev->chip_id != TTLEAK_CHIP_UNKNOWN)
+			implausible(proc, IMPLAUSIBLE_CHIP_ID);
+		key.kind = TRACKER_DEVICE_UNKNOWN;
+	} else if (key.kind == TRACKER_DEVICE_MESH &&
+		   (ev->mesh_id < 0 || ev->mesh_id > MESH_ID_MAX)) {
+		if (ev->mesh_id != TTLEAK_MESH_UNKNOWN)
+			implausible(proc, IMPLAUSIBLE_MESH_ID);
+		key.kind = TRACKER_DEVICE_UNKNOWN;
+	}
+	if (key.kind == TRACKER_DEVICE_UNKNOWN)
+		key.ptr = ev->device;
+	else
+		key.id = key.kind == TRACKER_DEVICE_CHIP ? ev->chip_id : ev->mesh_id;
+	return key;
+}
 
 static struct device *device_of_event(struct tracker *t, struct process *proc,
 				      const struct ttleak_event *ev)
 {
-	int32_t chip_id = ev->chip_id;
+	struct device *d = device_get(t, proc, device_key_of(proc, ev));
 
-	if (chip_id != TTLEAK_CHIP_UNKNOWN && (chip_id < 0 || chip_id > CHIP_ID_MAX)) {
-		proc->info.implausible++;
-		chip_id = TTLEAK_CHIP_UNKNOWN;
-	}
-	return device_get(t, proc, chip_id, ev->device);
+	if (ev->device)
+		d->info.id.ptr = ev->device;
+	return d;
+}
+
+/* A mesh spans the chips its CB layouts fan out to; kept ascending. */
+static void mesh_add_chip(struct device *mesh, const struct device *chip)
+{
+	struct tracker_device_id *id = &mesh->info.id;
+	uint32_t i;
+
+	if (chip->info.id.kind != TRACKER_DEVICE_CHIP || id->n_chips == TRACKER_MESH_CHIPS_MAX)
+		return;
+	for (i = 0; i < id->n_chips && id->chips[i] < chip->info.id.chip_id; i++)
+		;
+	if (i < id->n_chips && id->chips[i] == chip->info.id.chip_id)
+		return;
+	memmove(&id->chips[i + 1], &id->chips[i], (id->n_chips - i) * sizeof(id->chips[0]));
+	id->chips[i] = chip->info.id.chip_id;
+	id->n_chips++;
 }
 
 static struct allocator *allocator_get(struct tracker *t, uint32_t tgid, uint64_t ptr, bool create)
@@ -334,14 +395,30 @@ static void anomaly(struct tracker *t, enum anomaly_kind kind, struct device *d,
 
 /* ---- buffers ----------------------------------------------------------- */
 
+/* What must hold of every buffer event whatever the build: checked so that
+ * a wrong layout shows as implausible events (run not certified), never as
+ * wrong numbers. */
 static bool buffer_event_plausible(struct process *proc, const struct ttleak_event *ev)
 {
 	if (ev->flags & TTLEAK_F_READ_FAULT) {
 		proc->info.unreadable++;
 		return false;
 	}
-	if (ev->buffer_type >= TTLEAK_BUF_TYPE_MAX || ev->size == 0 || ev->allocator == 0) {
-		proc->info.implausible++;
+	if (ev->buffer_type >= TTLEAK_BUF_TYPE_MAX) {
+		implausible(proc, IMPLAUSIBLE_TYPE);
+		return false;
+	}
+	if (ev->size == 0 || (ev->page_size && ev->size % ev->page_size)) {
+		implausible(proc, IMPLAUSIBLE_SIZE);
+		return false;
+	}
+	if (ev->address > UINT32_MAX) {
+		implausible(proc, IMPLAUSIBLE_ADDRESS);
+		return false;
+	}
+	if (ev->allocator == 0 ||
+	    (ev->kind == TTLEAK_EV_BUFFER_FREE && ev->allocator_field != ev->allocator)) {
+		implausible(proc, IMPLAUSIBLE_ALLOCATOR);
 		return false;
 	}
 	return true;
@@ -381,10 +458,19 @@ static void live_remove(struct allocator *a, struct live_buffer *b)
 static void on_buffer_alloc(struct tracker *t, struct process *proc, const struct ttleak_event *ev)
 {
 	struct buffer_key key = { .address = ev->address, .type = ev->buffer_type };
-	struct device *d = device_of_event(t, proc, ev);
-	struct allocator *a = allocator_get(t, proc->tgid, ev->allocator, true);
+	struct device *d;
+	struct allocator *a;
 	struct live_buffer *b;
 
+	/* A hooked allocation (NO_DISPATCH: graph capture, op constraint
+	 * queries) is reported at address 0 and never reaches the allocator,
+	 * nor its free: no device memory, never a leak. */
+	if (ev->address == 0) {
+		proc->info.hooked_allocs++;
+		return;
+	}
+	d = device_of_event(t, proc, ev);
+	a = allocator_get(t, proc->tgid, ev->allocator, true);
 	a->device = d;
 	HASH_FIND(hh, a->live, &key, sizeof(key), b);
 	if (b) {
@@ -503,6 +589,8 @@ static void program_drop_cbs(struct program *p, struct device *only)
 			p->cbs.v[kept++] = *e;
 			continue;
 		}
+		if (e->global)
+			continue;
 		e->device->info.rows[TRACKER_ROW_CB].frees++;
 		e->device->info.rows[TRACKER_ROW_CB].free_bytes += e->size;
 		stats_remove(&e->device->info.rows[TRACKER_ROW_CB], e->size);
@@ -522,34 +610,61 @@ static void on_cb_layout(struct tracker *t, struct process *proc, const struct t
 		p->refs = 1;
 		HASH_ADD(hh, t->programs, key, sizeof(p->key), p);
 	}
-	device_of_event(t, proc, ev);
 	th = thread_get(t, ev, true); /* consume() already ended any earlier layout */
 	th->program = p;
-	th->device_ptr = ev->device;
+	th->device = device_of_event(t, proc, ev);
 	p->refs++;
+}
+
+/* The device a CB allocation inside a layout call is reported for belongs
+ * to that call: the same device, or a chip of the mesh it was called with
+ * (the per-chip fan-out of 2026-04 and later). */
+static bool cb_in_layout(const struct thread_state *th, struct device *d)
+{
+	if (d == th->device)
+		return true;
+	return th->device->info.id.kind == TRACKER_DEVICE_MESH &&
+	       d->info.id.kind == TRACKER_DEVICE_CHIP;
+}
+
+/* The first CB a layout call reports for a device replaces the program's
+ * earlier layout there. */
+static void replace_layout_once(struct thread_state *th, struct device *d)
+{
+	size_t i;
+
+	for (i = 0; i < th->n_replaced; i++)
+		if (th->replaced[i] == d)
+			return;
+	program_drop_cbs(th->program, d);
+	if (th->n_replaced < TRACKER_MESH_CHIPS_MAX)
+		th->replaced[th->n_replaced++] = d;
 }
 
 static void on_cb_alloc(struct tracker *t, struct process *proc, const struct ttleak_event *ev)
 {
 	struct thread_state *th = thread_get(t, ev, false);
 	struct device *d = device_of_event(t, proc, ev);
+	bool global = ev->flags & TTLEAK_F_CB_GLOBAL;
 	struct cb_entry e = { .device = d, .address = ev->address, .size = ev->size,
-			      .stack_id = ev->stack_id };
+			      .stack_id = ev->stack_id, .global = global };
 
-	if (!th || !th->program || th->device_ptr != ev->device) {
+	if (!th || !th->program || !cb_in_layout(th, d)) {
 		/* Not inside allocate_circular_buffers: no program owns it, so
 		 * its lifetime is unknown; it only enters the listener view. */
 		proc->info.unattributed_cbs++;
 		return;
 	}
-	if (!th->layout_replaced) {
-		/* A new layout of this program on this device replaces the old. */
-		program_drop_cbs(th->program, d);
-		th->layout_replaced = true;
-	}
+	if (d != th->device)
+		mesh_add_chip(th->device, d);
+	replace_layout_once(th, d);
 	e.program = th->program;
 	cb_list_push(&th->program->cbs, e);
-	stats_add(&d->info.rows[TRACKER_ROW_CB], ev->size);
+	/* A globally allocated CB's memory is an L1 buffer, counted there. */
+	if (global)
+		proc->info.global_cbs++;
+	else
+		stats_add(&d->info.rows[TRACKER_ROW_CB], ev->size);
 	th->program->refs++;
 	cb_list_push(&d->view, e);
 }
@@ -667,8 +782,13 @@ void tracker__consume(struct tracker *t, const struct ttleak_event *ev)
 	case TTLEAK_EV_PROCESS_EXIT:
 		on_process_exit(t, proc);
 		break;
+	case TTLEAK_EV_PROCESS_INFO:
+		proc->device_vptr = ev->object;
+		proc->mesh_vptr = ev->address;
+		proc->info.classified = ev->object || ev->address;
+		break;
 	default:
-		proc->info.implausible++;
+		proc->info.unreadable++; /* an event kind this build does not know */
 		break;
 	}
 }
@@ -991,6 +1111,18 @@ const char *finding_kind_name(enum finding_kind kind)
 	case FINDING_ANOMALY: return "anomaly";
 	default: return "?";
 	}
+}
+
+const char *implausible_reason_name(enum implausible_reason reason)
+{
+	static const char *const names[IMPLAUSIBLE_REASON_MAX] = {
+		[IMPLAUSIBLE_TYPE] = "buffer_type_", [IMPLAUSIBLE_SIZE] = "size_",
+		[IMPLAUSIBLE_ADDRESS] = "address_", [IMPLAUSIBLE_ALLOCATOR] = "allocator_",
+		[IMPLAUSIBLE_DEVICE] = "device_", [IMPLAUSIBLE_CHIP_ID] = "Device::id_",
+		[IMPLAUSIBLE_MESH_ID] = "MeshDevice id",
+	};
+
+	return reason < IMPLAUSIBLE_REASON_MAX ? names[reason] : "?";
 }
 
 const char *anomaly_kind_name(enum anomaly_kind kind)

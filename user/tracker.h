@@ -46,11 +46,25 @@ enum anomaly_kind {
 	ANOMALY_KIND_MAX
 };
 
-/* A device as the report names it: chip id where readable, else pointer. */
+/* What a device pointer points to, told by its vtable (TTLEAK_EV_PROCESS_INFO). */
+enum tracker_device_kind {
+	TRACKER_DEVICE_UNKNOWN = 0, /* named by pointer: class or id not known */
+	TRACKER_DEVICE_CHIP,        /* tt::tt_metal::Device: one physical chip */
+	TRACKER_DEVICE_MESH,        /* distributed::MeshDevice: one or more chips, own allocator */
+};
+
+#define TRACKER_MESH_CHIPS_MAX 64
+
+/* A device as the report names it: a chip by its id, a mesh by its id and
+ * the chips it spans (as far as seen), else by pointer. */
 struct tracker_device_id {
-	int32_t chip_id;          /* TTLEAK_CHIP_UNKNOWN when not readable */
-	uint64_t ptr;             /* identity when chip_id is unknown; last pointer seen otherwise */
+	enum tracker_device_kind kind;
+	int32_t chip_id;          /* chips; TTLEAK_CHIP_UNKNOWN otherwise */
+	int32_t mesh_id;          /* meshes; TTLEAK_MESH_UNKNOWN otherwise */
+	uint64_t ptr;             /* identity of an unknown device; last pointer seen otherwise */
 	uint32_t ordinal;         /* first-seen order within the process, from 0 */
+	uint32_t n_chips;         /* meshes: chips seen in its CB fan-out, ascending */
+	int32_t chips[TRACKER_MESH_CHIPS_MAX];
 };
 
 struct tracker_stats {
@@ -90,15 +104,32 @@ struct finding_group {
 	size_t n_series;
 };
 
+/* Why an event's values cannot be true: each names the layout field (or
+ * the probe) that must be wrong. */
+enum implausible_reason {
+	IMPLAUSIBLE_TYPE = 0,      /* buffer_type_ outside 0..4 */
+	IMPLAUSIBLE_SIZE,          /* size_ zero, or not a multiple of page_size_ */
+	IMPLAUSIBLE_ADDRESS,       /* address_ beyond 32 bits (Buffer::address() is uint32_t) */
+	IMPLAUSIBLE_ALLOCATOR,     /* allocator_ null, or not the allocator freeing the buffer */
+	IMPLAUSIBLE_DEVICE,        /* device_ points to neither a Device nor a MeshDevice */
+	IMPLAUSIBLE_CHIP_ID,       /* Device::id_ outside 0..4095 */
+	IMPLAUSIBLE_MESH_ID,       /* mesh id negative or huge */
+	IMPLAUSIBLE_REASON_MAX
+};
+
 struct tracker_process_info {
 	uint32_t tgid;
 	bool exited;
+	bool classified;           /* device vtables known: chips told from meshes */
 	uint64_t events;
 	uint64_t pre_attach_frees, pre_attach_free_bytes; /* counted apart, not errors */
 	uint64_t late_frees;       /* frees of buffers already reclaimed in bulk */
+	uint64_t hooked_allocs;    /* NO_DISPATCH allocations (address 0): no device memory */
+	uint64_t global_cbs;       /* CBs in an L1 buffer: counted with that buffer, not as CBs */
 	uint64_t unknown_programs; /* destroyed programs never seen laid out */
 	uint64_t unreadable;       /* events whose fields could not be read */
-	uint64_t implausible;      /* events with impossible values: buffer fields, chip id (layout?) */
+	uint64_t implausible;      /* events with impossible values (sum of the reasons) */
+	uint64_t implausible_by[IMPLAUSIBLE_REASON_MAX];
 	uint64_t unattributed_cbs; /* CB allocations outside allocate_circular_buffers */
 };
 
@@ -128,5 +159,7 @@ struct tracker_results *tracker__stats(struct tracker *t);
 const char *tracker_row_name(int row);
 const char *finding_kind_name(enum finding_kind kind);
 const char *anomaly_kind_name(enum anomaly_kind kind);
+/* The layout field an implausible reason points at ("buffer_type_", ...). */
+const char *implausible_reason_name(enum implausible_reason reason);
 
 #endif /* TTLEAK_TRACKER_H */

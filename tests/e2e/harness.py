@@ -37,7 +37,8 @@ def parse_fields(line):
 
 
 def read_ledger(path):
-    """Expected findings since the mark (the moment the tracer was attached)."""
+    """Expected findings since the mark (the moment the tracer was attached).
+    Devices are named as the ledger names them: "chip:N" or "mesh:M"."""
     leaks = collections.Counter()
     summaries = {}
     closes = collections.defaultdict(list)
@@ -46,20 +47,31 @@ def read_ledger(path):
         for line in f:
             kind, kv = parse_fields(line)
             if kind == "leak" and kv["scope"] == "since_mark":
-                key = (kv["category"], int(kv["dev"]), kv["type"], int(kv["addr"]),
+                key = (kv["category"], kv["dev"], kv["type"], int(kv["addr"]),
                        int(kv["size"]))
                 leaks[key] += int(kv["count"])
             elif kind == "summary" and kv["scope"] == "since_mark":
-                summaries[(kv["category"], int(kv["dev"]), kv["type"])] = (
+                summaries[(kv["category"], kv["dev"], kv["type"])] = (
                     int(kv["count"]), int(kv["bytes"]))
             elif kind == "mark":
                 marked = True
             elif kind == "device_close" and marked:  # the tracer sees closes after attach
-                closes[int(kv["dev"])].append(int(kv["tracking_live_since_mark"]))
+                closes[kv["dev"]].append(int(kv["tracking_live_since_mark"]))
             elif kind == "end":
                 ended = True
     check(ended, f"{path}: ledger has no 'end' line: the workload did not finish cleanly")
     return leaks, summaries, closes
+
+
+def read_meshes(path):
+    """Mesh id -> the chips it spans, from the ledger's 'mesh' lines."""
+    meshes = {}
+    with open(path) as f:
+        for line in f:
+            kind, kv = parse_fields(line)
+            if kind == "mesh":
+                meshes[int(kv["id"])] = sorted(int(c) for c in kv["chips"].split(",") if c)
+    return meshes
 
 
 def expected_growth(closes):
@@ -73,19 +85,44 @@ def expected_growth(closes):
 
 # ---- the tracer's report ---------------------------------------------------
 
+def device_name(entry):
+    """A report's device as the ledger names it."""
+    if entry["device_kind"] == "chip":
+        return f"chip:{entry['chip_id']}"
+    if entry["device_kind"] == "mesh":
+        return f"mesh:{entry['mesh_id']}"
+    return f"unknown:{entry['device_ptr']}"
+
+
 def reported_leaks(report, pid=None):
     found = collections.Counter()
     for f in report["findings"]:
         if f["kind"] not in LEAK_CATEGORIES or (pid is not None and f["pid"] != pid):
             continue
         for s in f["sites"]:
-            found[(f["kind"], f["chip_id"], f["type"], s["address"], s["size"])] += s["count"]
+            found[(f["kind"], device_name(f), f["type"], s["address"], s["size"])] += s["count"]
     return found
 
 
 def reported_growth(report, pid=None):
-    return {f["chip_id"]: f["series"] for f in report["findings"]
+    return {device_name(f): f["series"] for f in report["findings"]
             if f["kind"] == "growth" and (pid is None or f["pid"] == pid)}
+
+
+def check_meshes(report, pid, ledger):
+    """Every mesh the tracer names has the ledger's id, and the chips it
+    reports (seen in CB fan-outs) are the mesh's chips."""
+    meshes = read_meshes(ledger)
+    for d in process_entry(report, pid)["devices"]:
+        if d["device_kind"] == "unknown":
+            raise Failure(f"pid {pid}: a device of unknown class: {d}")
+        if d["device_kind"] != "mesh":
+            continue
+        check(d["mesh_id"] in meshes, f"pid {pid}: mesh {d['mesh_id']} not in the ledger {meshes}")
+        if d["mesh_chips"]:
+            check(d["mesh_chips"] == meshes[d["mesh_id"]],
+                  f"pid {pid}: mesh {d['mesh_id']} chips {d['mesh_chips']} != ledger "
+                  f"{meshes[d['mesh_id']]}")
 
 
 def anomalies(report):
@@ -180,6 +217,7 @@ def compare_process(report, pid, ledger, text):
           f"  false: {dict(extra)}\n{text}")
     check(reported_growth(report, pid) == expected_growth(closes),
           f"pid {pid}: growth {reported_growth(report, pid)} != ledger {expected_growth(closes)}")
+    check_meshes(report, pid, ledger)
     pre = [v for (cat, _, _), v in summaries.items() if cat == "pre_mark_free"]
     pre_count, pre_bytes = sum(c for c, _ in pre), sum(b for _, b in pre)
     proc = process_entry(report, pid)

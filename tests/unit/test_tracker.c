@@ -27,6 +27,7 @@ static struct ttleak_event base(uint8_t kind)
 	ev.tgid = PID;
 	ev.tid = TID;
 	ev.chip_id = TTLEAK_CHIP_UNKNOWN;
+	ev.mesh_id = TTLEAK_MESH_UNKNOWN;
 	ev.stack_id = -1;
 	return ev;
 }
@@ -37,6 +38,7 @@ static void buffer_event(struct tracker *t, uint8_t kind, uint64_t allocator, in
 	struct ttleak_event ev = base(kind);
 
 	ev.allocator = allocator;
+	ev.allocator_field = allocator; /* a free's `this` is the buffer's allocator_ */
 	ev.chip_id = chip;
 	ev.device = device;
 	ev.buffer_type = type;
@@ -389,6 +391,7 @@ static void test_devices_and_processes_are_separate(void **state)
 	ev.allocator = ALLOC0;
 	ev.device = DEV0;
 	ev.chip_id = 0;
+	ev.address = 0x1000;
 	ev.size = 64;
 	tracker__consume(t, &ev);
 	r = tracker__results(t);
@@ -458,10 +461,161 @@ static void test_implausible_chip_ids_are_counted(void **state)
 	tracker__free(t);
 }
 
+
+#define DEVICE_VPTR 0x7f0000001010ull
+#define MESH_VPTR 0x7f0000002010ull
+#define MESH0 0xe000
+
+/* The session's announcement of where the process mapped the vtables. */
+static void announce(struct tracker *t)
+{
+	struct ttleak_event ev = base(TTLEAK_EV_PROCESS_INFO);
+
+	ev.tid = 0;
+	ev.object = DEVICE_VPTR;
+	ev.address = MESH_VPTR;
+	tracker__consume(t, &ev);
+}
+
+static void on_device(struct ttleak_event *ev, uint64_t device, uint64_t vptr, int chip, int mesh)
+{
+	ev->device = device;
+	ev->device_vptr = vptr;
+	ev->chip_id = chip;
+	ev->mesh_id = mesh;
+}
+
+static void mesh_buffer(struct tracker *t, uint8_t kind, uint64_t address, uint64_t size)
+{
+	struct ttleak_event ev = base(kind);
+
+	on_device(&ev, MESH0, MESH_VPTR, 0x55 /* garbage read at Device::id_ */, 7);
+	ev.allocator = ev.allocator_field = ALLOC1;
+	ev.buffer_type = TTLEAK_BUF_DRAM;
+	ev.address = address;
+	ev.size = size;
+	ev.page_size = 2048;
+	tracker__consume(t, &ev);
+}
+
+static void mesh_cb(struct tracker *t, uint64_t device, int chip, uint64_t address, bool global)
+{
+	struct ttleak_event ev = base(TTLEAK_EV_CB_ALLOC);
+
+	on_device(&ev, device, DEVICE_VPTR, chip, 0);
+	ev.address = address;
+	ev.size = 4096;
+	if (global)
+		ev.flags |= TTLEAK_F_CB_GLOBAL;
+	tracker__consume(t, &ev);
+}
+
+/* A buffer whose device_ is a MeshDevice belongs to the mesh, named by its
+ * id; a CB layout called with the mesh and reported per chip (2026-04 fan-out)
+ * belongs to the program and tells which chips the mesh spans; a globally
+ * allocated CB is not counted as CB memory (its L1 buffer is). */
+static void test_mesh_buffers_and_cb_fan_out(void **state)
+{
+	struct tracker *t = new_tracker(false);
+	struct ttleak_event ev = base(TTLEAK_EV_CB_LAYOUT);
+	struct tracker_results *r;
+	const struct tracker_device_info *mesh = NULL;
+	size_t i;
+
+	(void)state;
+	announce(t);
+	mesh_buffer(t, TTLEAK_EV_BUFFER_ALLOC, 1073737728, 24576);
+	ev.object = PROG_A;
+	on_device(&ev, MESH0, MESH_VPTR, 0x55, 7);
+	tracker__consume(t, &ev);
+	mesh_cb(t, DEV1, 1, 101152, false);
+	mesh_cb(t, DEV0, 0, 101152, false);
+	mesh_cb(t, DEV0, 0, 200000, true);
+	ev = base(TTLEAK_EV_ALLOCATOR_RESET);
+	ev.allocator = ALLOC1;
+	tracker__consume(t, &ev);
+	r = tracker__results(t);
+	assert_int_equal(r->processes[0].unattributed_cbs, 0);
+	assert_int_equal(r->processes[0].implausible, 0);
+	assert_int_equal(r->processes[0].global_cbs, 1);
+	for (i = 0; i < r->n_devices; i++)
+		if (r->devices[i].id.kind == TRACKER_DEVICE_MESH)
+			mesh = &r->devices[i];
+	assert_non_null(mesh);
+	assert_int_equal(mesh->id.mesh_id, 7);
+	assert_int_equal(mesh->id.n_chips, 2);
+	assert_int_equal(mesh->id.chips[0], 0);
+	assert_int_equal(mesh->id.chips[1], 1);
+	assert_int_equal(mesh->rows[TTLEAK_BUF_DRAM].reclaimed, 1);
+	assert_int_equal(r->n_findings, 1);
+	assert_int_equal(r->findings[0].kind, FINDING_RECLAIMED_AT_CLOSE);
+	assert_int_equal(r->findings[0].device.kind, TRACKER_DEVICE_MESH);
+	for (i = 0; i < r->n_devices; i++)
+		if (r->devices[i].id.kind == TRACKER_DEVICE_CHIP)
+			assert_int_equal(r->devices[i].rows[TRACKER_ROW_CB].live_bytes, 4096);
+	tracker_results__free(r);
+	tracker__free(t);
+}
+
+/* What cannot be true of any build marks the field that must be wrong: a
+ * device whose vtable is neither class (device_), a free on an allocator
+ * that is not the buffer's (allocator_), a size that is no page multiple. */
+static void test_layout_contradictions_are_named(void **state)
+{
+	struct tracker *t = new_tracker(false);
+	struct ttleak_event ev = base(TTLEAK_EV_BUFFER_ALLOC);
+	struct tracker_results *r;
+
+	(void)state;
+	announce(t);
+	on_device(&ev, DEV0, 0x1234, 0, TTLEAK_MESH_UNKNOWN);
+	ev.allocator = ALLOC0;
+	ev.buffer_type = TTLEAK_BUF_L1;
+	ev.address = 0x1000;
+	ev.size = 4096;
+	ev.page_size = 1024;
+	tracker__consume(t, &ev);
+	ev.kind = TTLEAK_EV_BUFFER_FREE;
+	ev.allocator_field = ALLOC1;
+	tracker__consume(t, &ev);
+	ev.kind = TTLEAK_EV_BUFFER_ALLOC;
+	ev.size = 4000;
+	tracker__consume(t, &ev);
+	r = tracker__results(t);
+	assert_int_equal(r->processes[0].implausible_by[IMPLAUSIBLE_DEVICE], 1);
+	assert_int_equal(r->processes[0].implausible_by[IMPLAUSIBLE_ALLOCATOR], 1);
+	assert_int_equal(r->processes[0].implausible_by[IMPLAUSIBLE_SIZE], 1);
+	assert_int_equal(r->processes[0].implausible, 3);
+	assert_string_equal(implausible_reason_name(IMPLAUSIBLE_DEVICE), "device_");
+	tracker_results__free(r);
+	tracker__free(t);
+}
+
+/* NO_DISPATCH allocations (address 0, never given to the allocator) are no
+ * device memory: counted apart, never findings. */
+static void test_hooked_allocations_are_not_leaks(void **state)
+{
+	struct tracker *t = new_tracker(false);
+	struct tracker_results *r;
+
+	(void)state;
+	alloc(t, TTLEAK_BUF_L1, 0, 4096);
+	alloc(t, TTLEAK_BUF_DRAM, 0, 8192);
+	simple(t, TTLEAK_EV_PROCESS_EXIT, 0, 0, TTLEAK_CHIP_UNKNOWN);
+	r = tracker__results(t);
+	assert_int_equal(r->n_findings, 0);
+	assert_int_equal(r->processes[0].hooked_allocs, 2);
+	tracker_results__free(r);
+	tracker__free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_run_has_no_findings),
+		cmocka_unit_test(test_mesh_buffers_and_cb_fan_out),
+		cmocka_unit_test(test_layout_contradictions_are_named),
+		cmocka_unit_test(test_hooked_allocations_are_not_leaks),
 		cmocka_unit_test(test_cb_tracking_imbalance),
 		cmocka_unit_test(test_device_less_cb_dealloc_clears_every_device),
 		cmocka_unit_test(test_relayout_replaces_program_cbs),
