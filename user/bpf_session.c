@@ -26,6 +26,7 @@
 #include "layout_select.h"
 #include "lib_locate.h"
 #include "output.h"
+#include "privileges.h"
 #include "probes.h"
 #include "process_vtables.h"
 #include "report_text.h"
@@ -420,7 +421,11 @@ static int start(struct session *s, int *pidfd)
 	int status;
 
 	if (s->opts->mode == MODE_RUN) {
-		if (child__spawn_paused(s->opts->command, &s->child, err, sizeof(err))) {
+		struct child_identity who;
+
+		if (privileges__command_identity(s->opts->run_as_user, s->opts->as_root, &who, err,
+						 sizeof(err)) ||
+		    child__spawn_paused(s->opts->command, &who, &s->child, err, sizeof(err))) {
 			fprintf(stderr, "ttleak-bpf: %s\n", err);
 			return EXIT_USAGE;
 		}
@@ -443,6 +448,8 @@ static int start(struct session *s, int *pidfd)
 	if (s->opts->mode == MODE_ATTACH)
 		announce_process(s, (uint32_t)s->target.pid, (uint64_t)(now_s() * 1e9));
 	loader__arm(s->loader);
+	if (privileges__drop_after_attach(err, sizeof(err)) && !s->opts->quiet)
+		fprintf(stderr, "ttleak-bpf: warning: %s; tracing on with them\n", err);
 	if (!s->opts->quiet)
 		fprintf(stderr, "ttleak-bpf: attached %zu probes (%s, era %s)%s\n",
 			s->run.probes_attached, s->target.mapped_path, s->plan.generation,

@@ -2,18 +2,41 @@
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "child.h"
 
+/* In the child: become the invoking user (groups first: setuid ends the
+ * right to change them). HOME and USER follow, the rest of the environment
+ * is the user's own as the tracer received it. */
+static int become(const struct child_identity *who)
+{
+	if (!who->drop)
+		return 0;
+	if (initgroups(who->user, who->gid) || setgid(who->gid) || setuid(who->uid))
+		return -1;
+	if (setuid(0) == 0) { /* must be impossible now */
+		errno = EPERM;
+		return -1;
+	}
+	setenv("USER", who->user, 1);
+	setenv("LOGNAME", who->user, 1);
+	if (who->home[0])
+		setenv("HOME", who->home, 1);
+	return 0;
+}
+
 /* In the child: wait for the release byte, then exec; report a failed exec
  * through the close-on-exec error pipe, which an exec that works closes. */
-static void __attribute__((noreturn)) child_main(char *const argv[], int release_rd, int error_wr)
+static void __attribute__((noreturn)) child_main(char *const argv[], const struct child_identity *who,
+						 int release_rd, int error_wr)
 {
 	char byte;
 	int e;
@@ -21,16 +44,26 @@ static void __attribute__((noreturn)) child_main(char *const argv[], int release
 	while (read(release_rd, &byte, 1) < 0 && errno == EINTR)
 		;
 	close(release_rd);
-	execvp(argv[0], argv);
+	if (become(who) == 0)
+		execvp(argv[0], argv);
 	e = errno;
 	if (write(error_wr, &e, sizeof(e)) < 0)
 		_exit(127);
 	_exit(127);
 }
 
-int child__spawn_paused(char *const argv[], struct child *c, char *err, size_t errlen)
+static void close_pair(int fds[2])
 {
-	int release[2], error[2];
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+}
+
+int child__spawn_paused(char *const argv[], const struct child_identity *who, struct child *c,
+			char *err, size_t errlen)
+{
+	int release[2] = { -1, -1 }, error[2] = { -1, -1 };
 	int ret;
 
 	memset(c, 0, sizeof(*c));
@@ -38,18 +71,18 @@ int child__spawn_paused(char *const argv[], struct child *c, char *err, size_t e
 	if (pipe2(release, O_CLOEXEC) || pipe2(error, O_CLOEXEC)) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(-ret));
-		return ret;
+		goto cleanup;
 	}
 	c->pid = fork();
 	if (c->pid < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot fork: %s", strerror(-ret));
-		return ret;
+		goto cleanup;
 	}
 	if (c->pid == 0) {
 		close(release[1]);
 		close(error[0]);
-		child_main(argv, release[0], error[1]);
+		child_main(argv, who, release[0], error[1]);
 	}
 	close(release[0]);
 	close(error[1]);
@@ -57,6 +90,10 @@ int child__spawn_paused(char *const argv[], struct child *c, char *err, size_t e
 	c->error_fd = error[0];
 	c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
 	return 0;
+cleanup:
+	close_pair(release);
+	close_pair(error);
+	return ret;
 }
 
 int child__release(struct child *c, char *const argv[], char *err, size_t errlen)

@@ -12,6 +12,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Who the command runs as: the tracer's own identity unless `drop` says
+ * to become another user (the one who ran sudo) before exec. */
+struct child_identity {
+	bool drop;
+	uid_t uid;
+	gid_t gid;
+	char user[64];   /* for its supplementary groups and HOME */
+	char home[256];
+};
+
 struct child {
 	pid_t pid;
 	int release_fd;  /* write end: one byte lets the child exec */
@@ -21,8 +31,10 @@ struct child {
 	int status;      /* wait status once reaped */
 };
 
-/* Fork a child that waits, then execs argv (searched in PATH). 0 or -errno. */
-int child__spawn_paused(char *const argv[], struct child *c, char *err, size_t errlen);
+/* Fork a child that waits, then (as `who` says) execs argv, searched in
+ * PATH. 0 or -errno. */
+int child__spawn_paused(char *const argv[], const struct child_identity *who, struct child *c,
+			char *err, size_t errlen);
 
 /* Let the child exec. 0, or -errno with a message when exec failed. */
 int child__release(struct child *c, char *const argv[], char *err, size_t errlen);

@@ -50,6 +50,8 @@ enum {
 	OPT_STACKS,
 	OPT_TRACE,
 	OPT_METRICS,
+	OPT_USER,
+	OPT_AS_ROOT,
 };
 
 static const struct argp_option options[] = {
@@ -61,6 +63,10 @@ static const struct argp_option options[] = {
 	{ "import-probe", OPT_IMPORT_PROBE, "MODULE", 0, "Run mode: find the library by "
 	  "importing MODULE (e.g. ttnn) in python3 first", 1 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: until Ctrl-C or exit)", 1 },
+	{ "user", OPT_USER, "NAME", 0, "Run mode: run the command as NAME (default: the user who "
+	  "ran sudo, from SUDO_UID)", 1 },
+	{ "as-root", OPT_AS_ROOT, NULL, 0, "Run mode: run the command as root (by default a "
+	  "command started through sudo runs as the user who ran sudo)", 1 },
 	{ "output", 'o', "FILE", 0, "Write the text report to FILE instead of stdout (in run "
 	  "mode stdout is the command's)", 2 },
 	{ "json", 'j', "FILE", 0, "Also write the report as JSON to FILE ('-' for stdout)", 2 },
@@ -158,6 +164,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_ALL: o->mode = MODE_ALL; break;
 	case OPT_STACKS: o->stacks = true; break;
 	case OPT_IMPORT_PROBE: o->import_module = arg; break;
+	case OPT_USER: o->run_as_user = arg; break;
+	case OPT_AS_ROOT: o->as_root = true; break;
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose = true; break;
 	case ARGP_KEY_ARG:
@@ -179,6 +187,10 @@ static const char *check_combination(const struct cli_opts *o)
 		return "give either -p PID or a command to run, not both";
 	if (o->import_module && !o->command && o->mode != MODE_ALL)
 		return "--import-probe is for run mode (-- CMD) and --all";
+	if ((o->run_as_user || o->as_root) && !o->command)
+		return "--user and --as-root are for run mode (-- CMD)";
+	if (o->run_as_user && o->as_root)
+		return "give either --user NAME or --as-root, not both";
 	switch (o->mode) {
 	case MODE_ATTACH:
 		if (!o->pid && !o->command)

@@ -34,6 +34,8 @@ struct cli_opts {
 	double interval_s;       /* -i: live view period; 0 without -i */
 	const char *trace_path;  /* --trace: Perfetto / Chrome trace-event JSON */
 	const char *metrics_path; /* --metrics: OpenMetrics text file */
+	const char *run_as_user; /* --user: run mode's command runs as this user */
+	bool as_root;            /* --as-root: run mode's command keeps root */
 };
 
 /* Exit statuses of every mode (README, "Exit codes"). */

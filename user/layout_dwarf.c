@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
@@ -28,7 +29,16 @@ struct scan {
 	bool defined[CLS_MAX];
 	int64_t off[CLS_MAX][M_MAX]; /* -1: no such member */
 	Dwarf_Off decl[CLS_MAX];     /* this unit's declaration in tt::tt_metal, 0 if none */
+	uint64_t budget;             /* DIEs still allowed to be visited */
+	bool exhausted;              /* a bound was hit: what was read is not trusted */
 };
+
+/* A crafted library must not make the tracer (root) crash or spin: inline
+ * namespaces are entered at most this deep (real builds have one, v0), and
+ * at most this many DIEs are visited in all (a 300 MB tt-metal build needs
+ * a small fraction: the classes sit in the first units that use them). */
+#define SCAN_INLINE_DEPTH_MAX 4
+#define SCAN_DIE_BUDGET 20000000ull
 
 #define BUILD_ID_MAX 64
 
@@ -51,14 +61,23 @@ static void debug_elf__close(struct debug_elf *f)
 	f->dw = NULL;
 }
 
-/* 0 with f->dw set or NULL (no DWARF), or -errno when the file is unusable. */
-static int debug_elf__open(const char *path, struct debug_elf *f)
+/* 0 with f->dw set or NULL (no DWARF), or -errno when the file is unusable.
+ * Only a regular file is read, opened without blocking (a FIFO named by a
+ * crafted debug link must not hang the tracer); a debug file that is a
+ * symlink is not followed (it could lead anywhere on the host). */
+static int debug_elf__open(const char *path, struct debug_elf *f, bool follow)
 {
+	struct stat st;
+
 	f->dw = NULL;
 	f->elf = NULL;
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
 	if (f->fd < 0)
 		return -errno;
+	if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
+		debug_elf__close(f);
+		return -EINVAL;
+	}
 	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
 	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
 		debug_elf__close(f);
@@ -136,9 +155,10 @@ static bool completes(Dwarf_Die *die, Dwarf_Off decl)
 }
 
 /* depth 0: a unit's top level, 1: inside tt, 2: inside tt::tt_metal (or an
- * inline namespace of it, such as late 2024's v0). Classes are not entered:
- * nested classes of the same name (Buffer::Private...) are not the ones. */
-static void scan_scope(Dwarf_Die *parent, int depth, struct scan *s)
+ * inline namespace of it, such as late 2024's v0; `inl` counts those).
+ * Classes are not entered: nested classes of the same name
+ * (Buffer::Private...) are not the ones. Recursion is at most 2 + inl deep. */
+static void scan_scope(Dwarf_Die *parent, int depth, int inl, struct scan *s)
 {
 	static const char *const ns_path[] = { "tt", "tt_metal" };
 	Dwarf_Die child;
@@ -148,6 +168,11 @@ static void scan_scope(Dwarf_Die *parent, int depth, struct scan *s)
 	if (dwarf_child(parent, &child) != 0)
 		return;
 	do {
+		if (s->budget == 0) {
+			s->exhausted = true;
+			return;
+		}
+		s->budget--;
 		/* Most top-level DIEs are functions: skip them before the (costly) name. */
 		tag = dwarf_tag(&child);
 		if (tag != DW_TAG_namespace && tag != DW_TAG_class_type &&
@@ -158,10 +183,15 @@ static void scan_scope(Dwarf_Die *parent, int depth, struct scan *s)
 			continue;
 		if (tag == DW_TAG_namespace) {
 			if (depth < 2 && strcmp(name, ns_path[depth]) == 0)
-				scan_scope(&child, depth + 1, s);
+				scan_scope(&child, depth + 1, inl, s);
 			else if (depth == 2 && (strcmp(name, "v0") == 0 ||
-						dwarf_hasattr(&child, DW_AT_export_symbols)))
-				scan_scope(&child, depth, s);
+						dwarf_hasattr(&child, DW_AT_export_symbols))) {
+				if (inl >= SCAN_INLINE_DEPTH_MAX) {
+					s->exhausted = true;
+					continue;
+				}
+				scan_scope(&child, depth, inl + 1, s);
+			}
 		} else if (tag == DW_TAG_class_type || tag == DW_TAG_structure_type) {
 			for (c = 0; c < CLS_MAX; c++) {
 				if (strcmp(name, class_names[c]) != 0)
@@ -189,17 +219,19 @@ static void scan_units(Dwarf *dw, struct scan *s)
 
 	memset(s, 0, sizeof(*s));
 	memset(s->off, 0xff, sizeof(s->off)); /* every offset -1 */
-	while (!scan_done(s) &&
+	s->budget = SCAN_DIE_BUDGET;
+	while (!scan_done(s) && !s->exhausted &&
 	       dwarf_get_units(dw, cu, &cu, NULL, &unit_type, &cudie, &subdie) == 0) {
 		memset(s->decl, 0, sizeof(s->decl));
-		scan_scope(&cudie, 0, s);
+		scan_scope(&cudie, 0, 0, s);
 	}
 	/* DWARF 4 keeps type units apart, in .debug_types. */
-	while (!scan_done(s) && dwarf_next_unit(dw, off, &next, &hsize, NULL, NULL, NULL, NULL,
-						&signature, NULL) == 0) {
+	while (!scan_done(s) && !s->exhausted &&
+	       dwarf_next_unit(dw, off, &next, &hsize, NULL, NULL, NULL, NULL, &signature,
+			       NULL) == 0) {
 		memset(s->decl, 0, sizeof(s->decl));
 		if (dwarf_offdie_types(dw, off + hsize, &cudie))
-			scan_scope(&cudie, 0, s);
+			scan_scope(&cudie, 0, 0, s);
 		off = next;
 	}
 }
@@ -217,6 +249,12 @@ static int fill_layout(const struct scan *s, const char *file, struct layout *ou
 	bool impl;
 	int m;
 
+	if (s->exhausted) {
+		snprintf(err, errlen, "%s: DWARF nests inline namespaces deeper than %d or has more "
+			 "than %llu entries before the classes: not trusted", file,
+			 SCAN_INLINE_DEPTH_MAX, SCAN_DIE_BUDGET);
+		return -E2BIG;
+	}
 	if (!s->defined[CLS_BUFFER]) {
 		snprintf(err, errlen, "%s: DWARF has no definition of tt::tt_metal::Buffer", file);
 		return -ENOENT;
@@ -324,32 +362,36 @@ int layout_dwarf__read(const char *lib_path, const char *debug_root, struct layo
 {
 	char paths[4][PATH_MAX];
 	struct debug_elf lib = { .fd = -1 }, dbg = { .fd = -1 };
+	const char *root = debug_root ? debug_root : LAYOUT_DWARF_DEBUG_ROOT;
 	int ret, n, i;
 
 	elf_version(EV_CURRENT);
-	ret = debug_elf__open(lib_path, &lib);
+	ret = debug_elf__open(lib_path, &lib, true);
 	if (ret) {
 		snprintf(err, errlen, "%s: cannot read as ELF: %s", lib_path, strerror(-ret));
 		return ret;
 	}
 	if (lib.dw) {
 		ret = read_from(lib.dw, lib_path, out, err, errlen);
-		if (ret == 0)
+		if (ret == 0 || ret == -E2BIG)
 			goto cleanup;
 	}
-	n = debug_candidates(lib.elf, lib_path, debug_root ? debug_root : LAYOUT_DWARF_DEBUG_ROOT,
-			     paths, 4);
+	n = debug_candidates(lib.elf, lib_path, root, paths, 4);
 	for (i = 0; i < n; i++) {
-		if (strcmp(paths[i], lib_path) == 0 || debug_elf__open(paths[i], &dbg))
+		/* Under the debug root (root's, where build-id links are
+		 * symlinks) links are followed; beside the library, never. */
+		bool trusted = strncmp(paths[i], root, strlen(root)) == 0;
+
+		if (strcmp(paths[i], lib_path) == 0 || debug_elf__open(paths[i], &dbg, trusted))
 			continue;
 		if (dbg.dw && same_build(lib.elf, dbg.elf)) {
 			ret = read_from(dbg.dw, paths[i], out, err, errlen);
-			if (ret == 0)
+			if (ret == 0 || ret == -E2BIG)
 				goto cleanup;
 		}
 		debug_elf__close(&dbg);
 	}
-	if (ret != -ENOENT) {
+	if (ret != -ENOENT && ret != -E2BIG) {
 		snprintf(err, errlen, "%s: no DWARF in the library or a separate debug file", lib_path);
 		ret = -ENODATA;
 	}

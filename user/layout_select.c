@@ -38,15 +38,28 @@ static void set_field(struct layout_choice *c, enum le_field_id id, int32_t offs
 	snprintf(c->evidence[id], sizeof(c->evidence[id]), "%s", evidence);
 }
 
-static void from_dwarf(const char *lib_path, struct layout_choice *c)
+/* DWARF that exists but could not be read within bounds (a crafted file)
+ * poisons the layout: nothing from this library is trusted. */
+static void distrust(struct layout_choice *c, const char *why)
 {
-	struct layout dw = c->layout;
-	char err[512], line[352];
 	int id;
 
+	for (id = LE_BUFFER_IMPL; id <= LE_BUFFER_PAGE_SIZE; id++) {
+		c->known[id] = false;
+		snprintf(c->evidence[id], sizeof(c->evidence[id]), "not trusted: %.320s", why);
+	}
+}
+
+static int from_dwarf(const char *lib_path, struct layout_choice *c, char *why, size_t whylen)
+{
+	struct layout dw = c->layout;
+	char line[352];
+	int id, ret;
+
 	dw.device_id_offset = UNSET_OFFSET;
-	if (layout_dwarf__read(lib_path, NULL, &dw, err, sizeof(err)))
-		return;
+	ret = layout_dwarf__read(lib_path, NULL, &dw, why, whylen);
+	if (ret)
+		return ret;
 	for (id = LE_BUFFER_IMPL; id <= LE_DEVICE_ID; id++) {
 		int32_t v = *field_slot(&dw, id);
 
@@ -56,6 +69,7 @@ static void from_dwarf(const char *lib_path, struct layout_choice *c)
 		set_field(c, id, v, line);
 	}
 	snprintf(c->layout.source, sizeof(c->layout.source), "%s", dw.source);
+	return 0;
 }
 
 /* Code evidence fills what DWARF did not; where both speak they must agree. */
@@ -152,6 +166,7 @@ int layout_select(const char *lib_path, const char *layout_file, struct layout_c
 		  char *err, size_t errlen)
 {
 	struct layout_evidence ev;
+	char why[512];
 	int id, ret;
 
 	memset(c, 0, sizeof(*c));
@@ -162,9 +177,11 @@ int layout_select(const char *lib_path, const char *layout_file, struct layout_c
 	ret = layout_evidence__read(lib_path, &ev, err, errlen);
 	if (ret)
 		return ret;
-	from_dwarf(lib_path, c);
+	ret = from_dwarf(lib_path, c, why, sizeof(why));
 	from_code(&ev, c);
 	infer_device(&ev, c);
+	if (ret == -E2BIG)
+		distrust(c, why);
 	c->vtables.device_vaddr = ev.device_vtable.found ? ev.device_vtable.address_point : 0;
 	c->vtables.mesh_vaddr = ev.mesh_device_vtable.found ? ev.mesh_device_vtable.address_point : 0;
 	if (layout_file) {

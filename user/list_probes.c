@@ -16,7 +16,7 @@ static void print_probe(const struct probe_plan *plan, enum probe_id id)
 	size_t i;
 
 	if (!plan->wanted[id]) {
-		printf("  %-32s not used in this generation\n", def->label);
+		printf("  %-32s not used in this build\n", def->label);
 		return;
 	}
 	if (plan->n_targets[id] == 0) {
@@ -43,13 +43,13 @@ static int print_layout(const char *lib_path, const char *layout_file)
 		fprintf(stderr, "ttleak-bpf: %s\n", err);
 		return -1;
 	}
-	printf("layout (by evidence):\n  %-18s %-6s %s\n", "field", "offset", "evidence");
+	printf("layout (by evidence):\n  %-22s %-6s %s\n", "field", "offset", "evidence");
 	for (id = 0; id < LE_N_FIELDS; id++) {
 		char offset[16] = "?";
 
 		if (c.known[id])
 			snprintf(offset, sizeof(offset), "%d", layout_select__offset(&c.layout, id));
-		printf("  %-18s %-6s %s\n", layout_evidence__field_name(id), offset,
+		printf("  %-22s %-6s %s\n", layout_evidence__field_name(id), offset,
 		       c.evidence[id]);
 	}
 	printf("device classes: Device vtable %s, MeshDevice vtable %s\n",

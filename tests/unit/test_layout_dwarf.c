@@ -208,9 +208,43 @@ static void test_dwarf_before_builtin(void **state)
 	assert_int_equal(l.off_address, 96);
 }
 
+/* Nesting past the bound is not a crash, nor a layout: -E2BIG, said why. */
+static void test_deep_namespaces_are_bounded(void **state)
+{
+	struct layout l;
+	char err[512];
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(read_layout("libdwarf-deep.so", NULL, &l, err), -E2BIG);
+	assert_non_null(strstr(err, "not trusted"));
+}
+
+/* A debug link beside the library that is a FIFO (or a symlink) is not
+ * opened: the reader must not hang, nor follow it out of the directory. */
+static void test_debuglink_fifo_is_not_opened(void **state)
+{
+	char dir[] = "/tmp/ttleak-fifo-XXXXXX", lib[PATH_MAX], fifo[PATH_MAX], err[512];
+	struct layout l;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(lib, sizeof(lib), "%s/libdwarf2026-split.so", dir);
+	snprintf(fifo, sizeof(fifo), "%s/libdwarf2026.debug", dir);
+	assert_int_equal(symlink(fixture("libdwarf2026-split.so"), lib), 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(layout_dwarf__read(lib, dir, &l, err, sizeof(err)), -ENODATA);
+	unlink(fifo);
+	unlink(lib);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deep_namespaces_are_bounded),
+		cmocka_unit_test(test_debuglink_fifo_is_not_opened),
 		cmocka_unit_test(test_2026_impl_pointer_and_decl_only_units),
 		cmocka_unit_test(test_2025_and_2024_fields_inline),
 		cmocka_unit_test(test_no_dwarf_and_no_members),
