@@ -77,6 +77,12 @@ $(FIXTURE_DIR)/libdwarf2026-split.so: $(FIXTURE_DIR)/libdwarf2026-nodebug.so $(F
 	$(call msg,OBJCOPY,$@)
 	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=libdwarf2026.debug $(<F) $(@F)
 
+# libdwarf-deep.so: Buffer six inline namespaces deep, past the reader's bound.
+$(FIXTURE_DIR)/libdwarf-deep.so: tests/unit/fixtures/layout_deep_ns.cpp tests/unit/fixtures.mk | $(FIXTURE_DIR)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(FIXTURE_CXXFLAGS) -g $< -o $@
+LAYOUT_FIXTURES += $(FIXTURE_DIR)/libdwarf-deep.so
+
 $(OUTPUT)/tests/test_layout_dwarf: | $(LAYOUT_FIXTURES)
 
 BENCH_DIR      := $(OUTPUT)/bench
@@ -106,3 +112,50 @@ $(BENCH_DIR)/big/ttmetal_gen2026.o: $(FIXTURE_SRC)
 $(BENCH_DIR)/libbig.so: $(BENCH_BIG_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CXX) -shared -Wl,--build-id=sha1 $^ -o $@
+
+# Fixtures of tests/unit/test_layout_evidence.c: tests/unit/fixtures/layout_evidence_lib.cpp
+# (Buffer's out-of-line accessors, Device with an inline virtual id(), MeshDevice) without
+# -g, one per layout and compiler, as release builds are made:
+#   libev-{e1,e2,pimpl,shifted}-{gcc-O2,gcc-O3,clang-O3}.so    .symtab kept
+#   libev-...-stripped.so                                       strip --strip-all: .dynsym only
+#   libev-contradict.so    num_pages() divides by another field than page_size() returns
+#   libev-noacc.so         no Buffer accessors at all
+EV_GXX             ?= g++
+EV_CLANGXX         ?= clang++
+EV_FIXTURE_SRC     := tests/unit/fixtures/layout_evidence_lib.cpp
+EV_FIXTURE_FLAGS   := -fPIC -shared -std=c++17 -Wall -Wextra -Werror -fvisibility-inlines-hidden \
+		      -Wl,--build-id=sha1
+EV_LAYOUT_e1       := -DLE_LAYOUT=1 -DLE_DEVICE_ID=8 -DLE_MESH_PIMPL=0
+EV_LAYOUT_e2       := -DLE_LAYOUT=2 -DLE_DEVICE_ID=8 -DLE_MESH_PIMPL=0
+EV_LAYOUT_pimpl    := -DLE_LAYOUT=3 -DLE_DEVICE_ID=24 -DLE_MESH_PIMPL=1
+EV_LAYOUT_shifted  := -DLE_LAYOUT=4 -DLE_DEVICE_ID=24 -DLE_MESH_PIMPL=1
+EV_CC_gcc-O2       := $(EV_GXX) -O2
+EV_CC_gcc-O3       := $(EV_GXX) -O3 -fomit-frame-pointer
+EV_CC_clang-O3     := $(EV_CLANGXX) -O3
+EV_LAYOUTS         := e1 e2 pimpl shifted
+EV_COMPILERS       := gcc-O2 gcc-O3 clang-O3
+EV_BUILDS          := $(foreach l,$(EV_LAYOUTS),$(foreach c,$(EV_COMPILERS),$(l)-$(c)))
+EV_FIXTURES        := $(patsubst %,$(FIXTURE_DIR)/libev-%.so,$(EV_BUILDS)) \
+		      $(patsubst %,$(FIXTURE_DIR)/libev-%-stripped.so,$(EV_BUILDS)) \
+		      $(FIXTURE_DIR)/libev-contradict.so $(FIXTURE_DIR)/libev-noacc.so
+
+define EV_FIXTURE_RULE
+$(FIXTURE_DIR)/libev-$(1)-$(2).so: $(EV_FIXTURE_SRC) tests/unit/fixtures.mk | $(FIXTURE_DIR)
+	$$(call msg,CXX,$$@)
+	$$(Q)$$(EV_CC_$(2)) $$(EV_FIXTURE_FLAGS) $$(EV_LAYOUT_$(1)) $$< -o $$@
+endef
+$(foreach l,$(EV_LAYOUTS),$(foreach c,$(EV_COMPILERS),$(eval $(call EV_FIXTURE_RULE,$(l),$(c)))))
+
+$(FIXTURE_DIR)/libev-%-stripped.so: $(FIXTURE_DIR)/libev-%.so
+	$(call msg,STRIP,$@)
+	$(Q)$(STRIP) --strip-all -o $@ $<
+
+$(FIXTURE_DIR)/libev-contradict.so: $(EV_FIXTURE_SRC) tests/unit/fixtures.mk | $(FIXTURE_DIR)
+	$(call msg,CXX,$@)
+	$(Q)$(EV_CC_gcc-O2) $(EV_FIXTURE_FLAGS) $(EV_LAYOUT_e2) -DLE_CONTRADICT=1 $< -o $@
+
+$(FIXTURE_DIR)/libev-noacc.so: $(EV_FIXTURE_SRC) tests/unit/fixtures.mk | $(FIXTURE_DIR)
+	$(call msg,CXX,$@)
+	$(Q)$(EV_CC_gcc-O2) $(EV_FIXTURE_FLAGS) $(EV_LAYOUT_e2) -DLE_NO_ACCESSORS=1 $< -o $@
+
+$(OUTPUT)/tests/test_layout_evidence: | $(EV_FIXTURES)
