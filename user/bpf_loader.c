@@ -78,16 +78,14 @@ static uint32_t layout_span(const struct layout *l)
 }
 
 /* Bytes of a device object that hold its vptr, Device::id_ and the
- * MeshDevice pimpl pointer; the BPF side reads them at once. */
+ * MeshDevice pimpl pointer; the BPF side reads them at once (the mesh id
+ * itself is read on its own). */
 static uint32_t device_span(const struct layout *l)
 {
 	uint32_t span = 8;
 
 	if (l->device_id_offset >= 0 && (uint32_t)l->device_id_offset + 4 > span)
 		span = (uint32_t)l->device_id_offset + 4;
-	if (l->mesh_id_offset >= 0 && l->mesh_impl_offset < 0 &&
-	    (uint32_t)l->mesh_id_offset + 4 > span)
-		span = (uint32_t)l->mesh_id_offset + 4;
 	if (l->mesh_impl_offset >= 0 && (uint32_t)l->mesh_impl_offset + 8 > span)
 		span = (uint32_t)l->mesh_impl_offset + 8;
 	return span;
