@@ -59,6 +59,7 @@ include tests/sim/sim.mk
 include tests/unit/fixtures.mk
 include tests/e2e/e2e.mk
 include bench/bench.mk
+include tests/fuzz/fuzz.mk
 
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -116,6 +117,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit-test sim-check
 	$(Q)$(MAKE) --no-print-directory sanitize
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory e2e-test
 
 # Unit tests again under AddressSanitizer and UBSan, in a separate build tree.

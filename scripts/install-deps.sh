@@ -15,6 +15,7 @@ packages=(
 	libjson-c-dev         # --json output
 	uthash-dev            # tracker hash tables
 	libcmocka-dev         # unit tests
+	libclang-rt-14-dev    # libFuzzer, for make fuzz / fuzz-smoke
 	g++ make pkg-config   # simulated runtime, build
 	binutils              # nm, strip (tests)
 	python3               # end-to-end test runner, Python workload

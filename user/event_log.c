@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* event_log: the --record / --replay file (see event_log.h for the layout). */
 #include "event_log.h"
+#include "output_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "event logs are little
 _Static_assert(RECORD_SIZE >= MAGIC_SIZE, "a record must be told from the footer by its magic");
 
 struct event_log_writer {
+	struct output_file *out; /* renamed into place at close (output_file.h) */
 	int fd;
 	int err;              /* first write error; later calls return it */
 	uint64_t count;
@@ -100,6 +102,7 @@ struct event_log_writer *event_log_writer__open(const char *path, const struct e
 {
 	unsigned char hdr[HEADER_SIZE];
 	struct event_log_writer *w;
+	char msg[512];
 	int err = -ENOMEM;
 
 	if (!path || !h) {
@@ -113,17 +116,14 @@ struct event_log_writer *event_log_writer__open(const char *path, const struct e
 	w->buf = malloc(BLOCK_SIZE);
 	if (!w->buf)
 		goto cleanup;
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (w->fd < 0) {
-		err = -errno;
+	err = output_file__claim(path, &w->out, msg, sizeof(msg));
+	if (err)
 		goto cleanup;
-	}
+	w->fd = output_file__fd(w->out);
 	encode_header(hdr, h);
 	writer_put(w, hdr, sizeof(hdr));
 	return w;
 cleanup:
-	if (w->fd >= 0)
-		close(w->fd);
 	free(w->buf);
 	free(w);
 	errno = -err;
@@ -143,6 +143,7 @@ int event_log_writer__append(struct event_log_writer *w, const struct ttleak_eve
 int event_log_writer__close(struct event_log_writer *w, const struct event_log_footer *f)
 {
 	unsigned char foot[FOOTER_SIZE];
+	char msg[512];
 	int err;
 
 	if (!w)
@@ -154,8 +155,10 @@ int event_log_writer__close(struct event_log_writer *w, const struct event_log_f
 		put64(foot + 16 + 8 * i, f->drops[i]);
 	writer_put(w, foot, sizeof(foot));
 	err = writer_flush(w);
-	if (close(w->fd) && !err)
-		err = -errno;
+	if (err)
+		output_file__abandon(w->out);
+	else
+		err = output_file__commit(w->out, msg, sizeof(msg));
 	free(w->buf);
 	free(w);
 	return err;

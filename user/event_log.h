@@ -42,8 +42,10 @@ struct event_log_writer;
 struct event_log_reader;
 
 /*
- * Create (truncate) path and write the header. h->version and h->record_size
- * are ignored: the writer always writes this build's values.
+ * Start writing path (through output_file.h: the file prepared at start,
+ * else a new temporary file beside path; renamed over path at close) and
+ * write the header. h->version and h->record_size are ignored: the writer
+ * always writes this build's values.
  * Returns NULL and sets errno on failure.
  */
 struct event_log_writer *event_log_writer__open(const char *path, const struct event_log_header *h);
@@ -52,11 +54,12 @@ struct event_log_writer *event_log_writer__open(const char *path, const struct e
 int event_log_writer__append(struct event_log_writer *w, const struct ttleak_event *ev);
 
 /*
- * Write the footer, close the file and free w (always, also on error).
+ * Write the footer, close the file, rename it over the path given to open,
+ * and free w (always, also on error; after a failed write the temporary
+ * file is removed and the path left as it was).
  * f->drops is written as given (f may be NULL: no drops); f->event_count is
  * ignored, the writer counts the records it was given.
- * Returns 0 or -errno of the first failed write or close, in which case the
- * file is incomplete and the reader will reject it.
+ * Returns 0 or -errno of the first failed write, close or rename.
  */
 int event_log_writer__close(struct event_log_writer *w, const struct event_log_footer *f);
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Struct layouts: where the BPF programs find Buffer fields and the chip id
- * in the traced process's objects. They differ per runtime generation
- * (TTMETAL_API.md, "Buffer layout"), so the loader picks a profile by the
- * generation the resolved symbols reveal, or reads one from --layout FILE.
+ * Struct layouts: where the BPF programs find Buffer fields, the chip id and
+ * the mesh id in the traced process's objects. They differ between runtime
+ * builds (docs/tt-metal-runtime.md) and are chosen by evidence
+ * (layout_select.h); a --layout FILE overrides field by field
+ * (docs/layout-files.md).
  */
 #ifndef TTLEAK_LAYOUT_H
 #define TTLEAK_LAYOUT_H
@@ -20,9 +21,6 @@ struct layout {
 	int32_t mesh_id_offset;     /* mesh id in MeshDevice (or its pimpl); <0 unknown */
 	char source[96];            /* where the numbers come from, for the report */
 };
-
-/* Built-in profile by name ("2026", "2025"); NULL when there is none. */
-const struct layout *layout__builtin(const char *generation);
 
 #define LAYOUT_FILE_MAX (64 * 1024) /* bytes: a layout file is a dozen lines */
 #define LAYOUT_MAX_OFFSET 4096      /* largest byte offset a key takes */

@@ -400,23 +400,3 @@ cleanup:
 	debug_elf__close(&lib);
 	return ret;
 }
-
-int layout_dwarf__or_builtin(const char *lib_path, const char *generation, struct layout *out,
-			     char *note, size_t notelen)
-{
-	const struct layout *builtin = generation[0] ? layout__builtin(generation) : NULL;
-	char err[512];
-	int ret;
-
-	memset(out, 0, sizeof(*out));
-	out->buffer_impl_offset = out->device_id_offset = -1;
-	if (builtin)
-		*out = *builtin;
-	if (note && notelen)
-		note[0] = '\0';
-	/* The build's own DWARF beats a profile taken from another build. */
-	ret = layout_dwarf__read(lib_path, NULL, out, err, sizeof(err));
-	if (ret && ret != -ENODATA && note)
-		snprintf(note, notelen, "%s", err);
-	return ret == 0 || builtin ? 0 : -ENOENT;
-}

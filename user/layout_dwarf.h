@@ -28,14 +28,4 @@
 int layout_dwarf__read(const char *lib_path, const char *debug_root, struct layout *out,
 		       char *err, size_t errlen);
 
-/*
- * The best layout short of a --layout file: the library's DWARF, else the
- * built-in profile of its API generation ("2026", "2025"; the profile's
- * Device::id_ when the DWARF lacks it). Returns 0 with *out set, or -ENOENT
- * when there is neither. note (may be NULL) says why DWARF that exists was
- * not used, else "".
- */
-int layout_dwarf__or_builtin(const char *lib_path, const char *generation, struct layout *out,
-			     char *note, size_t notelen);
-
 #endif /* TTLEAK_LAYOUT_DWARF_H */

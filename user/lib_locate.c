@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "lib_locate.h"
@@ -20,6 +21,7 @@ static int from_tt_metal_home(struct lib_choice *out)
 	static const char *const subdirs[] = { "build/lib", "build_Release/lib", "build_Debug/lib",
 					       "build_RelWithDebInfo/lib" };
 	const char *home = getenv("TT_METAL_HOME");
+	struct stat st;
 	size_t i;
 
 	if (!home || !*home)
@@ -27,7 +29,8 @@ static int from_tt_metal_home(struct lib_choice *out)
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		snprintf(out->path, sizeof(out->path), "%s/%s/%s.so", home, subdirs[i],
 			 TTLEAK_LIB_PREFIX);
-		if (access(out->path, R_OK) == 0) {
+		if (access(out->path, R_OK) == 0 && stat(out->path, &st) == 0 &&
+		    S_ISREG(st.st_mode)) {
 			snprintf(out->how, sizeof(out->how), "TT_METAL_HOME");
 			return 0;
 		}
@@ -127,14 +130,13 @@ static int from_running_process(struct lib_choice *out)
 int lib_locate__for_command(const char *lib, const char *import_module, struct lib_choice *out,
 			    char *err, size_t errlen)
 {
+	struct stat st;
+
 	memset(out, 0, sizeof(*out));
 	if (lib) {
 		snprintf(out->path, sizeof(out->path), "%s", lib);
 		snprintf(out->how, sizeof(out->how), "--lib");
-		if (access(lib, R_OK) == 0)
-			return 0;
-		snprintf(err, errlen, "cannot read library %s: %s", lib, strerror(errno));
-		return -ENOENT;
+		return target__check_library(lib, &st, err, errlen) ? -ENOENT : 0;
 	}
 	if (from_tt_metal_home(out) == 0)
 		return 0;

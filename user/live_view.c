@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "describe.h"
 #include "live_view.h"
 #include "report_text.h"
 
@@ -78,13 +79,10 @@ static void write_device(FILE *out, const struct tracker_device_info *d,
 			 const struct tracker_device_info *p, double dt_s, const char *eol)
 {
 	static const struct tracker_stats zero;
-	char name[48], live[24], delta[24];
+	char name[320], live[24], delta[24];
 	int row;
 
-	if (d->id.chip_id != TTLEAK_CHIP_UNKNOWN)
-		snprintf(name, sizeof(name), "chip %d", d->id.chip_id);
-	else
-		snprintf(name, sizeof(name), "dev 0x%" PRIx64, d->id.ptr);
+	describe__device(&d->id, name, sizeof(name));
 	fprintf(out, "  %-18s %9s %11s %9s %11s %10s %10s%s", name, "live", "live bytes",
 		"d.count", "d.bytes", "allocs/s", "frees/s", eol);
 	for (row = 0; row < TRACKER_ROWS; row++) {
@@ -147,9 +145,10 @@ void live_view__format(FILE *out, const struct run_info *run, const struct track
 		const struct tracker_process_info *p = &r->processes[i];
 		const char *command = report__process_command(run, p->tgid);
 
-		fprintf(out, "pid %u%s%s%s  %" PRIu64 " events%s", p->tgid,
-			p->exited ? " (exited)" : "", command[0] ? "  " : "", command, p->events,
-			eol);
+		fprintf(out, "pid %u%s%s", p->tgid, p->exited ? " (exited)" : "",
+			command[0] ? "  " : "");
+		report__put_untrusted(out, command);
+		fprintf(out, "  %" PRIu64 " events%s", p->events, eol);
 		for (j = 0; j < r->n_devices; j++)
 			if (r->devices[j].tgid == p->tgid)
 				write_device(out, &r->devices[j],

@@ -3,6 +3,7 @@
 #include "bpf_session.h"
 #include "cli.h"
 #include "list_probes.h"
+#include "output.h"
 #include "replay.h"
 
 int main(int argc, char **argv)
@@ -11,6 +12,9 @@ int main(int argc, char **argv)
 	int status = cli__parse(argc, argv, &opts);
 
 	if (status)
+		return status;
+	/* Every output file exists before anything is traced: a bad path fails now. */
+	if (opts.mode != MODE_LIST_PROBES && (status = output__open_all(&opts)))
 		return status;
 	switch (opts.mode) {
 	case MODE_LIST_PROBES:

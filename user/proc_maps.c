@@ -86,6 +86,10 @@ int proc_maps__parse_line(const char *line, struct proc_mapping *m)
 	      take_number(&p, 10, &m->inode);
 	if (err)
 		return err;
+	if (dev_major > UINT32_MAX || dev_minor > UINT32_MAX)
+		return -EINVAL;
+	m->dev_major = (uint32_t)dev_major;
+	m->dev_minor = (uint32_t)dev_minor;
 	/* Anonymous mappings end right after the inode. */
 	if (*p != ' ' && *p != '\n' && *p != '\0')
 		return -EINVAL;
@@ -135,6 +139,36 @@ int proc_maps__find_in_stream(FILE *maps, const char *lib_prefix, struct proc_ma
 		if (err)
 			goto cleanup;
 		if (m->path[0] && proc_maps__path_matches(m->path, lib_prefix)) {
+			*out = *m;
+			goto cleanup;
+		}
+	}
+	err = ferror(maps) ? -EIO : -ENOENT;
+cleanup:
+	free(line);
+	free(m);
+	return err;
+}
+
+int proc_maps__find_inode_in_stream(FILE *maps, uint32_t dev_major, uint32_t dev_minor,
+				    uint64_t inode, struct proc_mapping *out)
+{
+	struct proc_mapping *m = NULL;
+	size_t cap = 0;
+	char *line = NULL;
+	int err;
+
+	if (!maps || !out)
+		return -EINVAL;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	while (getline(&line, &cap, maps) >= 0) {
+		err = proc_maps__parse_line(line, m);
+		if (err)
+			goto cleanup;
+		if (m->path[0] && m->inode == inode && m->dev_major == dev_major &&
+		    m->dev_minor == dev_minor) {
 			*out = *m;
 			goto cleanup;
 		}
@@ -207,5 +241,21 @@ cleanup:
 	if (f)
 		fclose(f);
 	free(m);
+	return err;
+}
+
+int proc_maps__find_inode(int pid, uint32_t dev_major, uint32_t dev_minor, uint64_t inode,
+			  struct proc_mapping *out)
+{
+	FILE *f = NULL;
+	int err;
+
+	if (pid <= 0 || !out)
+		return -EINVAL;
+	err = open_maps(pid, &f);
+	if (err)
+		return err;
+	err = proc_maps__find_inode_in_stream(f, dev_major, dev_minor, inode, out);
+	fclose(f);
 	return err;
 }

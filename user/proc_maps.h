@@ -39,6 +39,7 @@
 struct proc_mapping {
 	uint64_t start, end, offset;
 	char perms[5];         /* "r-xp" */
+	uint32_t dev_major, dev_minor; /* the file's device, as major()/minor() of st_dev */
 	uint64_t inode;
 	char path[PATH_MAX];   /* "" for anonymous mappings; " (deleted)" stripped */
 	bool deleted;          /* the line ended in " (deleted)" */
@@ -72,6 +73,19 @@ int proc_maps__find_in_stream(FILE *maps, const char *lib_prefix, struct proc_ma
  */
 int proc_maps__find_library(int pid, const char *lib_prefix, char *host_path, size_t host_size,
 			    char *mapped_path, size_t mapped_size);
+
+/*
+ * Scan a maps stream for the first mapping of the file with this device and
+ * inode (a file given by path, whatever name the process maps it under).
+ * Returns 0; -ENOENT none; -EINVAL malformed line; -EIO read error.
+ */
+int proc_maps__find_inode_in_stream(FILE *maps, uint32_t dev_major, uint32_t dev_minor,
+				    uint64_t inode, struct proc_mapping *out);
+
+/* The same for a live process's /proc/PID/maps; errors as
+ * proc_maps__find_library (-ENOENT: PID does not map the file). */
+int proc_maps__find_inode(int pid, uint32_t dev_major, uint32_t dev_minor, uint64_t inode,
+			  struct proc_mapping *out);
 
 /* True when basename(path) matches lib_prefix by the rule above. */
 bool proc_maps__path_matches(const char *path, const char *lib_prefix);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "event_log.h"
@@ -19,6 +20,16 @@ static void describe_recording(const struct event_log_header *h, const char *pat
 	run->stop_reason = "end of recording";
 }
 
+double replay__span_s(uint64_t first_ns, uint64_t last_ns)
+{
+	double s;
+
+	if (last_ns < first_ns) /* no events */
+		return 0;
+	s = (last_ns - first_ns) / 1e9;
+	return s > REPLAY_MAX_SPAN_DAYS * 86400.0 ? -1 : s;
+}
+
 int replay__run(const struct cli_opts *opts)
 {
 	struct event_log_header h;
@@ -28,7 +39,7 @@ int replay__run(const struct cli_opts *opts)
 	struct exports *x = NULL;
 	struct run_info run;
 	struct ttleak_event ev;
-	uint64_t first_ns = 0, last_ns = 0;
+	uint64_t first_ns = UINT64_MAX, last_ns = 0;
 	char err[512];
 	int ret, status = EXIT_USAGE;
 
@@ -46,8 +57,10 @@ int replay__run(const struct cli_opts *opts)
 		goto cleanup;
 	}
 	while ((ret = event_log_reader__next(reader, &ev, err, sizeof(err))) == 1) {
-		first_ns = first_ns ? first_ns : ev.ts_ns;
-		last_ns = ev.ts_ns;
+		/* Events of different CPUs may come slightly out of order, and a
+		 * damaged log anywhere: the span is from the earliest to the latest. */
+		first_ns = ev.ts_ns < first_ns ? ev.ts_ns : first_ns;
+		last_ns = ev.ts_ns > last_ns ? ev.ts_ns : last_ns;
 		tracker__consume(t, &ev);
 		exports__event(x, t, &ev);
 	}
@@ -56,7 +69,10 @@ int replay__run(const struct cli_opts *opts)
 		goto cleanup;
 	}
 	memcpy(run.drops, event_log_reader__footer(reader)->drops, sizeof(run.drops));
-	run.duration_s = (last_ns - first_ns) / 1e9;
+	run.duration_s = replay__span_s(first_ns, last_ns);
+	if (run.duration_s < 0)
+		fprintf(stderr, "ttleak-bpf: note: %s: event times span more than %d days, so some are "
+			"damaged: the traced time is unknown\n", opts->replay_path, REPLAY_MAX_SPAN_DAYS);
 	status = output__finish(opts, &run, t);
 	if (exports__finish(x, t, &run, last_ns))
 		status = EXIT_USAGE;

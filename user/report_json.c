@@ -59,7 +59,9 @@ static struct json_object *run_json(const struct run_info *run, const struct tra
 	put_str(o, "layout_source", run->layout_source);
 	json_object_object_add(o, "attached_mid_run", json_object_new_boolean(run->attached_mid_run));
 	put_str(o, "replay", run->replay_path);
-	json_object_object_add(o, "duration_s", json_object_new_double(run->duration_s));
+	/* A replay whose clock cannot be trusted has no duration. */
+	json_object_object_add(o, "duration_s", run->duration_s < 0 ? NULL :
+				json_object_new_double(run->duration_s));
 	put_u64(o, "events", r->events);
 	put_u64(drops, "ringbuf_full", run->drops[TTLEAK_DROP_RINGBUF_FULL]);
 	json_object_object_add(o, "drops", drops);
@@ -270,20 +272,14 @@ static struct json_object *stack_stats_json(const struct run_info *run)
 	return o;
 }
 
-int report_json__write(const char *path, const struct run_info *run,
-		       const struct tracker_results *r, char *err, size_t errlen)
+int report_json__write_stream(FILE *f, const struct run_info *run,
+			      const struct tracker_results *r, char *err, size_t errlen)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *procs = json_object_new_array(), *finds = json_object_new_array();
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
 	int ret = 0;
 	size_t i;
 
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot write JSON report %s: %s", path, strerror(-ret));
-		goto cleanup;
-	}
 	json_object_object_add(root, "schema_version", json_object_new_int(JSON_SCHEMA_VERSION));
 	json_object_object_add(root, "run", run_json(run, r));
 	for (i = 0; i < r->n_processes; i++)
@@ -300,13 +296,27 @@ int report_json__write(const char *path, const struct run_info *run,
 								  JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (fflush(f) != 0 || ferror(f)) {
 		ret = -EIO;
-		snprintf(err, errlen, "error writing JSON report %s", path);
+		snprintf(err, errlen, "error writing the JSON report");
 	}
+	json_object_put(root);
+	return ret;
+}
+
+int report_json__write(const char *path, const struct run_info *run,
+		       const struct tracker_results *r, char *err, size_t errlen)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	int ret;
+
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot write JSON report %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = report_json__write_stream(f, run, r, err, errlen);
 	if (f != stdout && fclose(f) != 0 && !ret) {
 		ret = -errno;
 		snprintf(err, errlen, "error writing JSON report %s: %s", path, strerror(-ret));
 	}
-cleanup:
-	json_object_put(root);
 	return ret;
 }

@@ -4,11 +4,16 @@
 #define TTLEAK_REPORT_JSON_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "run_info.h"
 #include "tracker.h"
 
 /* Write to path ("-" for stdout). 0, or -errno with a message in err. */
 int report_json__write(const char *path, const struct run_info *run,
 		       const struct tracker_results *r, char *err, size_t errlen);
+
+/* The same into an open stream (not closed). */
+int report_json__write_stream(FILE *f, const struct run_info *run,
+			      const struct tracker_results *r, char *err, size_t errlen);
 
 #endif /* TTLEAK_REPORT_JSON_H */

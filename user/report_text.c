@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "child.h"
 #include "cli.h"
 #include "probes.h"
+#include "describe.h"
 #include "report_text.h"
 #include "stacks.h"
 #include "verdict.h"
@@ -69,10 +71,7 @@ const char *report__finding_advice(const struct finding_group *g)
 
 static void format_device(char *buf, size_t size, const struct tracker_device_id *d)
 {
-	if (d->chip_id != TTLEAK_CHIP_UNKNOWN)
-		snprintf(buf, size, "chip %d", d->chip_id);
-	else
-		snprintf(buf, size, "device#%u (0x%" PRIx64 ")", d->ordinal, d->ptr);
+	describe__device(d, buf, size);
 }
 
 static void format_bytes(char *buf, size_t size, uint64_t bytes)
@@ -83,6 +82,59 @@ static void format_bytes(char *buf, size_t size, uint64_t bytes)
 		snprintf(buf, size, "%.1f KiB", bytes / 1024.0);
 	else
 		snprintf(buf, size, "%" PRIu64 " B", bytes);
+}
+
+/* Length of the valid UTF-8 sequence at p, 0 when it is not one (overlong,
+ * surrogate, beyond U+10FFFF, cut short). */
+static size_t utf8_length(const unsigned char *p)
+{
+	size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2, i;
+	uint32_t c;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	c = p[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* C1 controls (U+0080..U+009F: a terminal may read U+009B as CSI) and the
+ * bidirectional overrides that reorder what follows them on screen. */
+static bool is_format_control(const unsigned char *p, size_t n)
+{
+	uint32_t c = n == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f) :
+		     n == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 |
+			      (p[2] & 0x3f) : 0;
+
+	return (c >= 0x80 && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2066 && c <= 0x2069);
+}
+
+void report__put_untrusted(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n, i;
+
+	while (*p) {
+		n = *p < 0x80 ? 1 : utf8_length(p);
+		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
+			fputc(*p, out);
+		} else if (n > 1 && !is_format_control(p, n)) {
+			fwrite(p, 1, n, out);
+		} else {
+			n = n ? n : 1; /* invalid UTF-8: one byte at a time */
+			for (i = 0; i < n; i++)
+				fprintf(out, "\\x%02x", p[i]);
+		}
+		p += n;
+	}
 }
 
 const char *report__process_command(const struct run_info *run, uint32_t tgid)
@@ -122,23 +174,34 @@ static void write_header(FILE *out, const struct run_info *run, const struct tra
 	for (i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
 		drops += run->drops[i];
 	fprintf(out, "ttleak-bpf report\n");
-	if (run->replay_path)
-		fprintf(out, "  replay of   %s\n", run->replay_path);
-	if (run->pid)
-		fprintf(out, "  process     %d%s%s\n", run->pid, run->command[0] ? "  " : "",
-			run->command);
-	else
+	if (run->replay_path) {
+		fprintf(out, "  replay of   ");
+		report__put_untrusted(out, run->replay_path);
+		fputc('\n', out);
+	}
+	if (run->pid) {
+		fprintf(out, "  process     %d%s", run->pid, run->command[0] ? "  " : "");
+		report__put_untrusted(out, run->command);
+		fputc('\n', out);
+	} else
 		fprintf(out, "  processes   every process mapping the runtime (--all)\n");
 	if (run->command_ran) {
 		child__describe_status(run->command_status, status, sizeof(status));
 		fprintf(out, "  command     %s%s\n", status,
 			verdict__command_failed(run) ? "  (FAILED)" : "");
 	}
-	fprintf(out, "  runtime     %s (API generation %s; layout: %s)\n",
-		run->lib_path[0] ? run->lib_path : "?",
-		run->generation[0] ? run->generation : "unknown", run->layout_source);
-	fprintf(out, "  traced      %.1f s, %" PRIu64 " events, %" PRIu64 " dropped%s%s\n",
-		run->duration_s, r->events, drops, run->stop_reason ? "; ended: " : "",
+	fprintf(out, "  runtime     ");
+	report__put_untrusted(out, run->lib_path[0] ? run->lib_path : "?");
+	fprintf(out, " (era %s; layout: ", run->generation[0] ? run->generation : "unknown");
+	report__put_untrusted(out, run->layout_source);
+	fprintf(out, ")\n");
+	/* A damaged replay's times are unknown (< 0); never print a wrapped span. */
+	if (run->duration_s >= 0 && run->duration_s < 1e9)
+		fprintf(out, "  traced      %.1f s, ", run->duration_s);
+	else
+		fprintf(out, "  traced      unknown time, ");
+	fprintf(out, "%" PRIu64 " events, %" PRIu64 " dropped%s%s\n",
+		r->events, drops, run->stop_reason ? "; ended: " : "",
 		run->stop_reason ? run->stop_reason : "");
 	if (run->stacks)
 		write_stack_stats(out, run);
@@ -174,9 +237,27 @@ static const char *layout_advice(const char *source)
 		return "check the offsets in the --layout file";
 	if (strncmp(source, "DWARF", 5) == 0)
 		return "the debug info may be from another build: give --layout FILE";
-	if (strncmp(source, "built-in", 8) == 0)
-		return "this build's offsets differ from the profile: give --layout FILE";
-	return "see --layout";
+	return "see 'ttleak-bpf --list-probes' for the evidence of each offset, and --layout";
+}
+
+/* "allocator_ x3, device_ x1": the layout fields implausible events point at. */
+static void implausible_fields(const struct tracker_process_info *p, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < IMPLAUSIBLE_REASON_MAX && len + 1 < size; i++) {
+		int n;
+
+		if (!p->implausible_by[i])
+			continue;
+		n = snprintf(buf + len, size - len, "%s%s x%" PRIu64, len ? ", " : "",
+			     implausible_reason_name(i), p->implausible_by[i]);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
 }
 
 static void write_process(FILE *out, const struct run_info *run,
@@ -185,8 +266,10 @@ static void write_process(FILE *out, const struct run_info *run,
 	const char *command = report__process_command(run, p->tgid);
 	size_t i;
 
-	fprintf(out, "\nProcess %u%s%s%s\n", p->tgid, p->exited ? " (exited)" : " (running)",
-		command[0] ? "  " : "", command);
+	fprintf(out, "\nProcess %u%s%s", p->tgid, p->exited ? " (exited)" : " (running)",
+		command[0] ? "  " : "");
+	report__put_untrusted(out, command);
+	fputc('\n', out);
 	fprintf(out, "  %-10s %-8s %8s %12s %12s %9s %9s %10s\n", "device", "type",
 		p->exited ? "at exit" : "live", "bytes", "peak", "allocs", "frees", "reclaimed");
 	for (i = 0; i < r->n_devices; i++)
@@ -199,12 +282,20 @@ static void write_process(FILE *out, const struct run_info *run,
 	if (p->late_frees)
 		fprintf(out, "  %" PRIu64 " frees of buffers already reclaimed at device close\n",
 			p->late_frees);
-	if (p->unreadable || p->implausible)
+	if (p->hooked_allocs)
+		fprintf(out, "  %" PRIu64 " hooked allocations (NO_DISPATCH: graph capture, op "
+			"queries) hold no device memory: counted apart\n", p->hooked_allocs);
+	if (p->unreadable || p->implausible) {
+		char fields[160];
+
+		implausible_fields(p, fields, sizeof(fields));
 		fprintf(out, "  WARNING: %" PRIu64 " events had unreadable and %" PRIu64
-			" implausible fields (buffer type, size, allocator or chip id): the struct "
-			"layout (%s) may not match this build; %s; numbers may be wrong\n",
-			p->unreadable, p->implausible, run->layout_source[0] ? run->layout_source :
-			"unknown", layout_advice(run->layout_source));
+			" implausible fields (%s): the struct layout (", p->unreadable,
+			p->implausible, fields[0] ? fields : "none named");
+		report__put_untrusted(out, run->layout_source[0] ? run->layout_source : "unknown");
+		fprintf(out, ") may not match this build; %s; numbers may be wrong\n",
+			layout_advice(run->layout_source));
+	}
 	if (p->unattributed_cbs)
 		fprintf(out, "  %" PRIu64 " CB allocations outside allocate_circular_buffers were "
 			"not attributed to a program\n", p->unattributed_cbs);
@@ -285,13 +376,20 @@ static void write_frame(FILE *out, size_t i, const struct stack_frame *f)
 {
 	const char *module = f->module ? strrchr(f->module, '/') : NULL;
 
-	fprintf(out, "        #%zu %s", i, f->symbol ? f->symbol : "??");
-	if (f->module)
-		fprintf(out, "  %s+0x%" PRIx64, module ? module + 1 : f->module, f->offset);
+	fprintf(out, "        #%zu ", i);
+	report__put_untrusted(out, f->symbol ? f->symbol : "??");
+	if (f->module) {
+		fputs("  ", out);
+		report__put_untrusted(out, module ? module + 1 : f->module);
+		fprintf(out, "+0x%" PRIx64, f->offset);
+	}
 	else
 		fprintf(out, "  0x%" PRIx64 " (unmapped)", f->ip);
-	if (f->source)
-		fprintf(out, "  %s:%d", f->source, f->line);
+	if (f->source) {
+		fputs("  ", out);
+		report__put_untrusted(out, f->source);
+		fprintf(out, ":%d", f->line);
+	}
 	fputc('\n', out);
 }
 

@@ -29,7 +29,7 @@ struct run_info {
 	char layout_source[96];
 	bool attached_mid_run;
 	const char *replay_path;    /* non-NULL for --replay */
-	double duration_s;
+	double duration_s;          /* < 0: unknown (a replay's damaged timestamps) */
 	size_t probes_attached;
 	uint32_t checks;            /* enum check_bit: findings this run could check */
 	uint64_t drops[TTLEAK_DROP_REASON_MAX];

@@ -3,7 +3,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "proc_maps.h"
 #include "target.h"
@@ -49,8 +53,71 @@ static int describe_maps_error(int ret, int pid, char *err, size_t errlen)
 	return ret;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+int target__check_library(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0 || fstat(fd, st)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read library %s: %s", path, strerror(-ret));
+	} else if (!S_ISREG(st->st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "library %s is %s, not a shared library file: give the path "
+			 "of libtt_metal.so", path, file_kind(st->st_mode));
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* -p PID --lib X: X must be the file PID maps (same device and inode),
+ * else the probes would sit in a file the process never runs. */
+static int check_mapped(int pid, const char *lib, const struct stat *st, char *err,
+			size_t errlen)
+{
+	char mapped[PATH_MAX], host[PATH_MAX];
+	struct proc_mapping *m = malloc(sizeof(*m));
+	int ret;
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = proc_maps__find_inode(pid, major(st->st_dev), minor(st->st_dev), st->st_ino, m);
+	free(m);
+	if (ret != -ENOENT)
+		return ret ? describe_maps_error(ret, pid, err, errlen) : 0;
+	if (proc_maps__find_library(pid, TTLEAK_LIB_PREFIX, host, sizeof(host), mapped,
+				    sizeof(mapped)) == 0)
+		snprintf(err, errlen, "process %d does not map --lib %s (device %u:%u, inode %llu); "
+			 "it maps %.1024s%s: give that library, or leave out --lib", pid, lib,
+			 major(st->st_dev), minor(st->st_dev), (unsigned long long)st->st_ino,
+			 mapped, strstr(host, "/map_files/") ? " (replaced on disk since it was "
+			 "loaded)" : "");
+	else
+		snprintf(err, errlen, "process %d does not map --lib %s (device %u:%u, inode %llu) "
+			 "nor any %s.so: attach once it has loaded the runtime, or run it under "
+			 "ttleak-bpf -- CMD", pid, lib, major(st->st_dev), minor(st->st_dev),
+			 (unsigned long long)st->st_ino, TTLEAK_LIB_PREFIX);
+	return -ENOENT;
+}
+
 int target__resolve(int pid, const char *lib, struct target *t, char *err, size_t errlen)
 {
+	struct stat st;
+
 	int ret;
 
 	memset(t, 0, sizeof(*t));
@@ -61,11 +128,11 @@ int target__resolve(int pid, const char *lib, struct target *t, char *err, size_
 		target__read_command(pid, t->command, sizeof(t->command));
 	}
 	if (lib) {
-		if (access(lib, R_OK) != 0) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot read library %s: %s", lib, strerror(-ret));
+		ret = target__check_library(lib, &st, err, errlen);
+		if (!ret && pid)
+			ret = check_mapped(pid, lib, &st, err, errlen);
+		if (ret)
 			return ret;
-		}
 		snprintf(t->host_path, sizeof(t->host_path), "%s", lib);
 		snprintf(t->mapped_path, sizeof(t->mapped_path), "%s", lib);
 		return 0;

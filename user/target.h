@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #define TTLEAK_LIB_PREFIX "libtt_metal"
 
@@ -15,11 +16,17 @@ struct target {
 	char command[256];          /* /proc/PID/cmdline, spaces between arguments */
 };
 
+/* A library path given by the user: opened without blocking (O_NONBLOCK)
+ * and refused unless a regular file; *st is its stat. 0, or -errno with a
+ * message in err. */
+int target__check_library(const char *path, struct stat *st, char *err, size_t errlen);
+
 /* PID's command line, arguments joined by spaces; "" when it cannot be read. */
 void target__read_command(int pid, char *buf, size_t size);
 
-/* Find the library: --lib if given, else the one PID maps. 0, or -errno
- * with a message in err saying what is wrong and what to do. */
+/* Find the library: --lib if given (with a PID, it must be the file PID
+ * maps: same device and inode), else the one PID maps. 0, or -errno with a
+ * message in err saying what is wrong and what to do. */
 int target__resolve(int pid, const char *lib, struct target *t, char *err, size_t errlen);
 
 #endif /* TTLEAK_TARGET_H */

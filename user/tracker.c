@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The tracker's model (DESIGN.md, "The tracker's model"):
+ * The tracker's model (docs/findings.md):
  *  - live buffers per (process, allocator, buffer type, address);
  *  - programs, each with the CBs that allocate_circular_buffers laid out for
  *    it; a program's CB space is free again when the program is destroyed;

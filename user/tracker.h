@@ -3,7 +3,7 @@
  * The tracker: plain C, no BPF. It consumes decoded events in order and keeps,
  * per process and per device, the live buffers, each program's circular
  * buffers (CBs) and the GraphTracker listener's view of CBs, and derives the
- * findings of DESIGN.md. The same code serves live tracing, --replay and the
+ * findings (docs/findings.md). The same code serves live tracing, --replay and the
  * unit tests. Every event is O(1) (amortised) except the bulk reset and the
  * process exit, which visit what they reclaim.
  */

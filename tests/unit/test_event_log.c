@@ -8,10 +8,12 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -247,6 +249,7 @@ static void test_reject_other_version(void **state)
 
 static void test_reject_other_record_size(void **state)
 {
+	char want[64];
 	unsigned char *b;
 	size_t n;
 	uint32_t size = RECORD_SIZE - 16;
@@ -257,7 +260,8 @@ static void test_reject_other_record_size(void **state)
 	memcpy(b + 12, &size, 4);
 	spew(b, n);
 	free(b);
-	expect_open_error("records are 64 bytes");
+	snprintf(want, sizeof(want), "records are %zu bytes", RECORD_SIZE - 16);
+	expect_open_error(want);
 }
 
 static void test_reject_truncated_header(void **state)
@@ -275,6 +279,7 @@ static void test_reject_truncated_header(void **state)
 
 static void test_reject_truncated_record(void **state)
 {
+	char want[64];
 	unsigned char *b;
 	size_t n;
 
@@ -283,7 +288,8 @@ static void test_reject_truncated_record(void **state)
 	b = slurp(&n);
 	spew(b, HEADER_SIZE + 3 * RECORD_SIZE + 30);
 	free(b);
-	expect_next_error(3, "truncated record 4 (30 of 80 bytes");
+	snprintf(want, sizeof(want), "truncated record 4 (30 of %zu bytes", RECORD_SIZE);
+	expect_next_error(3, want);
 }
 
 static void test_reject_missing_footer(void **state)
@@ -363,8 +369,12 @@ static void corrupt_record(size_t index, size_t field, uint8_t value, const char
 
 static void test_reject_corrupt_records(void **state)
 {
+	char want[64];
+
 	(void)state;
-	corrupt_record(1, offsetof(struct ttleak_event, kind), 0, "corrupt record 2 at offset 120 (kind 0,");
+	snprintf(want, sizeof(want), "corrupt record 2 at offset %zu (kind 0,",
+		 HEADER_SIZE + RECORD_SIZE);
+	corrupt_record(1, offsetof(struct ttleak_event, kind), 0, want);
 	corrupt_record(2, offsetof(struct ttleak_event, kind), TTLEAK_EV_KIND_MAX, "corrupt record 3");
 	corrupt_record(0, offsetof(struct ttleak_event, buffer_type), TTLEAK_BUF_TYPE_MAX,
 		       "corrupt record 1");
@@ -372,21 +382,42 @@ static void test_reject_corrupt_records(void **state)
 
 static void test_writer_errors(void **state)
 {
-	struct ttleak_event ev = make_event(1);
-	struct event_log_writer *w;
-	int ret = 0;
-
 	(void)state;
 	errno = 0;
 	assert_null(event_log_writer__open("/nonexistent/dir/events.bin", &hdr));
 	assert_int_equal(errno, ENOENT);
-	/* A full disk shows when the buffer is flushed, and again at close. */
-	w = event_log_writer__open("/dev/full", &hdr);
+	/* Only a regular file is written: never a device (output_file.h). */
+	errno = 0;
+	assert_null(event_log_writer__open("/dev/full", &hdr));
+	assert_int_equal(errno, EINVAL);
+}
+
+/* A write error (a full disk, here the file size limit) shows when the
+ * buffer is flushed and again at close, and no partial file is left. */
+static void test_writer_write_error(void **state)
+{
+	struct ttleak_event ev = make_event(1);
+	struct rlimit old, small = { 64 << 10, 64 << 10 };
+	struct event_log_writer *w;
+	char dir[] = "/tmp/ttleak-evlog-XXXXXX", path[64];
+	int ret = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/events.bin", dir);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	w = event_log_writer__open(path, &hdr);
 	assert_non_null(w);
 	for (int i = 0; i < 100000 && !ret; i++)
 		ret = event_log_writer__append(w, &ev);
-	assert_int_equal(ret, -ENOSPC);
-	assert_int_equal(event_log_writer__close(w, NULL), -ENOSPC);
+	assert_int_equal(ret, -EFBIG);
+	assert_int_equal(event_log_writer__close(w, NULL), -EFBIG);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rmdir(dir), 0); /* neither the file nor a temporary one */
 }
 
 int main(void)
@@ -406,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_reject_data_after_footer),
 		cmocka_unit_test(test_reject_corrupt_records),
 		cmocka_unit_test(test_writer_errors),
+		cmocka_unit_test(test_writer_write_error),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

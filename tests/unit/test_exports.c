@@ -34,6 +34,7 @@ static void fill_results(struct tracker_results *r, struct tracker_process_info 
 	memset(d, 0, sizeof(*d));
 	memset(g, 0, sizeof(*g));
 	p->tgid = d->tgid = g->tgid = 42;
+	d->id.kind = TRACKER_DEVICE_CHIP;
 	d->id.chip_id = 0;
 	d->rows[TTLEAK_BUF_DRAM] = (struct tracker_stats){ .live_count = 2, .live_bytes = 49152,
 							   .allocs = 10, .frees = 8 };

@@ -182,31 +182,6 @@ static void test_build_id_in_debug_root(void **state)
 }
 
 /* Source order: DWARF, else the built-in profile, else nothing. */
-static void test_dwarf_before_builtin(void **state)
-{
-	char note[512];
-	struct layout l;
-
-	(void)state;
-	assert_int_equal(layout_dwarf__or_builtin(fixture("libdwarf2026.so"), "2026", &l, note,
-						  sizeof(note)), 0);
-	assert_2026_fixture(&l);
-	assert_string_equal(note, "");
-	assert_int_equal(layout_dwarf__or_builtin(fixture("libgen2025.so"), "2025", &l, note,
-						  sizeof(note)), 0);
-	assert_string_equal(l.source, "built-in profile for mid 2025");
-	assert_int_equal(l.off_address, 80);
-	/* DWARF without the members: the profile, and a note saying why */
-	assert_int_equal(layout_dwarf__or_builtin(fixture("libgen2026.so"), "2026", &l, note,
-						  sizeof(note)), 0);
-	assert_string_equal(l.source, "built-in profile for 2026 main");
-	assert_non_null(strstr(note, "lacks the member"));
-	assert_int_equal(layout_dwarf__or_builtin(fixture("libgen2024.so"), "2024", &l, note,
-						  sizeof(note)), -ENOENT);
-	assert_int_equal(layout_dwarf__or_builtin(fixture("libdwarf2024.so"), "2024", &l, note,
-						  sizeof(note)), 0);
-	assert_int_equal(l.off_address, 96);
-}
 
 /* Nesting past the bound is not a crash, nor a layout: -E2BIG, said why. */
 static void test_deep_namespaces_are_bounded(void **state)
@@ -250,7 +225,6 @@ int main(void)
 		cmocka_unit_test(test_no_dwarf_and_no_members),
 		cmocka_unit_test(test_debuglink_beside_the_library),
 		cmocka_unit_test(test_build_id_in_debug_root),
-		cmocka_unit_test(test_dwarf_before_builtin),
 	};
 	int ret;
 
