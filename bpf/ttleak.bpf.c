@@ -139,7 +139,7 @@ static __always_inline struct ttleak_event *event_reserve(__u8 kind)
 }
 
 /* An event of the current process, if it is traced. */
-static __always_inline struct ttleak_event *event_begin(__u8 kind)
+static __always_inline struct ttleak_event *event_begin(__u8 kind, struct pt_regs *ctx)
 {
 	struct ttleak_event *e;
 	bool first;
@@ -151,8 +151,11 @@ static __always_inline struct ttleak_event *event_begin(__u8 kind)
 		return NULL;
 	}
 	e = event_reserve(kind);
-	if (e && first)
+	if (!e)
+		return NULL;
+	if (first)
 		e->flags |= TTLEAK_F_NEW_PROCESS;
+	e->probe_ip = PT_REGS_IP(ctx);
 	return e;
 }
 
@@ -282,7 +285,7 @@ static __always_inline void read_buffer(struct ttleak_event *e, const void *buff
 SEC("uprobe")
 int BPF_KPROBE(buffer_alloc, void *graph_tracker, const void *buffer)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_ALLOC);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_ALLOC, ctx);
 
 	if (!e)
 		return 0;
@@ -297,7 +300,7 @@ int BPF_KPROBE(buffer_alloc, void *graph_tracker, const void *buffer)
 SEC("uprobe")
 int BPF_KPROBE(buffer_free, void *allocator, const void *buffer)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_FREE);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_FREE, ctx);
 
 	if (!e)
 		return 0;
@@ -314,7 +317,7 @@ int BPF_KPROBE(buffer_free, void *allocator, const void *buffer)
 SEC("uprobe")
 int BPF_KPROBE(allocator_reset, void *allocator)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_ALLOCATOR_RESET);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_ALLOCATOR_RESET, ctx);
 
 	if (!e)
 		return 0;
@@ -329,7 +332,7 @@ int BPF_KPROBE(allocator_reset, void *allocator)
 SEC("uprobe")
 int BPF_KPROBE(cb_layout, void *program, const void *device)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_LAYOUT);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_LAYOUT, ctx);
 
 	if (!e)
 		return 0;
@@ -346,7 +349,7 @@ SEC("uprobe")
 int cb_alloc(struct pt_regs *ctx)
 {
 	const void *device = (const void *)ctx->r9; /* 6th argument, x86-64 SysV */
-	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_ALLOC);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_ALLOC, ctx);
 
 	if (!e)
 		return 0;
@@ -364,7 +367,7 @@ int cb_alloc(struct pt_regs *ctx)
 SEC("uprobe")
 int BPF_KPROBE(cb_dealloc, void *graph_tracker, const void *device)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC, ctx);
 
 	if (!e)
 		return 0;
@@ -377,7 +380,7 @@ int BPF_KPROBE(cb_dealloc, void *graph_tracker, const void *device)
 SEC("uprobe")
 int BPF_KPROBE(cb_dealloc_all, void *graph_tracker)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC, ctx);
 
 	if (!e)
 		return 0;
@@ -390,7 +393,7 @@ int BPF_KPROBE(cb_dealloc_all, void *graph_tracker)
 SEC("uprobe")
 int BPF_KPROBE(program_destroy, void *program)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_PROGRAM_DESTROY);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_PROGRAM_DESTROY, ctx);
 
 	if (!e)
 		return 0;
@@ -404,7 +407,7 @@ int BPF_KPROBE(program_destroy, void *program)
 SEC("uprobe")
 int BPF_KPROBE(device_close, const void *device)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_DEVICE_CLOSE);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_DEVICE_CLOSE, ctx);
 
 	if (!e)
 		return 0;

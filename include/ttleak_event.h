@@ -106,6 +106,7 @@ struct ttleak_event {
 	__u64 address;     /* device address (buffers, CBs) */
 	__u64 size;        /* total bytes */
 	__u64 page_size;
+	__u64 probe_ip;    /* where the uprobe fired: tells where the process loaded the library */
 };
 
 #endif /* TTLEAK_EVENT_H */

@@ -116,9 +116,29 @@ static void infer_device(const struct layout_evidence *ev, struct layout_choice 
 	snprintf(line, sizeof(line), "just before size_ (as in every known build); checked on every "
 		 "event: it must point to an object with the Device or MeshDevice vtable");
 	set_field(c, LE_BUFFER_DEVICE, *field_slot(&c->layout, LE_BUFFER_SIZE) - 8, line);
+	c->inferred[LE_BUFFER_DEVICE] = true;
 }
 
-/* A --layout file overrides: fields it sets become known. */
+static void add_name(char *list, size_t size, const char *name)
+{
+	size_t len = strlen(list);
+
+	snprintf(list + len, size - len, "%s%s", len ? ", " : "", name);
+}
+
+/* A file value against what DWARF or the code proves is not trusted. */
+static void contradict(struct layout_choice *c, enum le_field_id id, int32_t said)
+{
+	char line[352];
+
+	snprintf(line, sizeof(line), "CONTRADICTED: the layout file says %d, but %.280s", said,
+		 c->evidence[id]);
+	snprintf(c->evidence[id], sizeof(c->evidence[id]), "%s", line);
+	c->known[id] = false;
+	add_name(c->contradicted, sizeof(c->contradicted), layout_evidence__field_name(id));
+}
+
+/* A --layout file fills what nothing proved, and overrides inferences. */
 static int from_file(const char *path, struct layout_choice *c, char *err, size_t errlen)
 {
 	struct layout before = c->layout, *l = &c->layout;
@@ -127,11 +147,17 @@ static int from_file(const char *path, struct layout_choice *c, char *err, size_
 	if (ret)
 		return ret;
 	for (id = 0; id < LE_N_FIELDS; id++) {
-		if (*field_slot(&before, id) == *field_slot(l, id) && c->known[id])
+		int32_t was = *field_slot(&before, id), now = *field_slot(l, id);
+
+		if (was == now)
 			continue;
-		if (*field_slot(&before, id) != *field_slot(l, id) ||
-		    *field_slot(l, id) != UNSET_OFFSET)
-			set_field(c, id, *field_slot(l, id), l->source);
+		if (c->known[id] && !c->inferred[id]) {
+			*field_slot(l, id) = was;
+			contradict(c, id, now);
+			continue;
+		}
+		set_field(c, id, now, l->source);
+		c->inferred[id] = false;
 	}
 	return 0;
 }

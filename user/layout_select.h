@@ -9,9 +9,11 @@
  *      before size_ (as in every build known), trusted only because every
  *      event checks it: the object it points to must carry the Device or
  *      MeshDevice vtable, or the run is not certified;
- *   4. a --layout file, which overrides field by field.
+ *   4. a --layout file, for what nothing proves (and device_): a value that
+ *      contradicts DWARF or the code is named in `contradicted`.
  * A Buffer field nothing proves is named in `unproven`: the caller refuses
- * to trace (exit 3) rather than print numbers read from a guess.
+ * to trace (exit 3) rather than print numbers read from a guess, and so it
+ * does for a contradiction.
  */
 #ifndef TTLEAK_LAYOUT_SELECT_H
 #define TTLEAK_LAYOUT_SELECT_H
@@ -27,6 +29,8 @@ struct layout_choice {
 	bool known[LE_N_FIELDS];
 	char evidence[LE_N_FIELDS][352]; /* per field: where its offset comes from, or why unknown */
 	char unproven[256];              /* Buffer fields without proof, ", "-separated; "" if none */
+	char contradicted[256];          /* fields a --layout file sets against the evidence */
+	bool inferred[LE_N_FIELDS];      /* known only by inference, checked at run time */
 };
 
 /*

@@ -55,37 +55,34 @@ static int print_layout(const char *lib_path, const char *layout_file)
 	printf("device classes: Device vtable %s, MeshDevice vtable %s\n",
 	       c.vtables.device_vaddr ? "found" : "MISSING",
 	       c.vtables.mesh_vaddr ? "found" : "MISSING");
+	if (c.contradicted[0])
+		printf("layout: CONTRADICTED by the layout file: %s\n", c.contradicted);
 	if (c.unproven[0])
 		printf("layout: NOT PROVEN: %s; tracing this build needs --layout FILE\n",
 		       c.unproven);
 	return 0;
 }
 
-int list_probes__run(const struct cli_opts *opts)
+static int list_target(const struct cli_opts *opts, const struct target *t)
 {
 	struct probe_plan plan;
-	struct target t;
-	char err[512], missing[256];
+	char missing[256];
 	size_t id;
 	int ret;
 
-	if (target__resolve(opts->pid, opts->lib, &t, err, sizeof(err))) {
-		fprintf(stderr, "ttleak-bpf: %s\n", err);
-		return EXIT_USAGE;
-	}
-	ret = probes__resolve(t.host_path, &plan);
+	ret = probes__resolve(t->host_path, &plan);
 	if (ret) {
-		fprintf(stderr, "ttleak-bpf: %s: %s\n", t.host_path, probes__strerror(ret));
+		fprintf(stderr, "ttleak-bpf: %s: %s\n", t->mapped_path, probes__strerror(ret));
 		return EXIT_USAGE;
 	}
-	printf("library: %s\n", t.mapped_path);
+	printf("library: %s\n", t->mapped_path);
 	printf("symbols: %" PRIu64 " scanned; %s; %s; build id %s\n", plan.symbols_scanned,
 	       plan.has_symtab ? ".symtab present" : "stripped (exports only)",
 	       plan.has_debuginfo ? "DWARF present" : "no DWARF",
 	       plan.build_id[0] ? plan.build_id : "none");
 	printf("era (from the exported names): %s\n",
 	       plan.generation[0] ? plan.generation : "unknown");
-	if (print_layout(t.host_path, opts->layout_file))
+	if (print_layout(t->host_path, opts->layout_file))
 		return EXIT_USAGE;
 	printf("\n  %-32s %-9s %-10s  %s\n", "probe", "", "offset", "function");
 	for (id = 0; id < PROBE_MAX; id++)
@@ -97,4 +94,19 @@ int list_probes__run(const struct cli_opts *opts)
 		return EXIT_USAGE;
 	}
 	return EXIT_CLEAN;
+}
+
+int list_probes__run(const struct cli_opts *opts)
+{
+	struct target t;
+	char err[512];
+	int status;
+
+	if (target__resolve(opts->pid, opts->lib, &t, err, sizeof(err))) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return EXIT_USAGE;
+	}
+	status = list_target(opts, &t);
+	target__close(&t);
+	return status;
 }

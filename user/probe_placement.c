@@ -83,6 +83,7 @@ static void place(int fd, struct probe_target *t)
 	if (n == (ssize_t)len) {
 		t->skipped = probe_placement__skip(code, len);
 		t->file_offset += t->skipped;
+		t->vaddr += t->skipped;
 	}
 	free(code);
 }

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/types.h>
+#include "ttleak_event.h"
 #include "probe_placement.h"
 #include "probes.h"
 
@@ -17,38 +19,38 @@
  * is skipped (device no longer initialized).
  */
 static const struct probe_def defs[PROBE_MAX] = {
-	[PROBE_BUFFER_ALLOC] = { "buffer allocate", "buffer_alloc", true, CHECK_ALL & ~CHECK_CB_TRACKING,
+	[PROBE_BUFFER_ALLOC] = { "buffer allocate", "buffer_alloc", TTLEAK_EV_BUFFER_ALLOC, true, CHECK_ALL & ~CHECK_CB_TRACKING,
 		NAMES(TT "GraphTracker::track_allocate") },
-	[PROBE_BUFFER_FREE] = { "buffer free", "buffer_free", true, CHECK_ALL & ~CHECK_CB_TRACKING,
+	[PROBE_BUFFER_FREE] = { "buffer free", "buffer_free", TTLEAK_EV_BUFFER_FREE, true, CHECK_ALL & ~CHECK_CB_TRACKING,
 		NAMES(TT "AllocatorImpl::deallocate_buffer", TT "Allocator::deallocate_buffer") },
 	/* Without a bulk reset, buffers reclaimed at close would be reported
 	 * as never freed: a wrong finding, so this one is required. */
-	[PROBE_ALLOCATOR_RESET] = { "allocator bulk reset", "allocator_reset", true,
+	[PROBE_ALLOCATOR_RESET] = { "allocator bulk reset", "allocator_reset", TTLEAK_EV_ALLOCATOR_RESET, true,
 		CHECK_RECLAIMED | CHECK_NEVER_FREED | CHECK_GROWTH,
 		NAMES(TT "AllocatorImpl::deallocate_buffers", TT "Allocator::deallocate_buffers") },
-	[PROBE_ALLOCATOR_CLEAR] = { "allocator clear", "allocator_reset", false, 0,
+	[PROBE_ALLOCATOR_CLEAR] = { "allocator clear", "allocator_reset", TTLEAK_EV_ALLOCATOR_RESET, false, 0,
 		NAMES(TT "AllocatorImpl::clear", TT "Allocator::clear") },
 	/* From 2026-01 (eb437d7d) Device::close destroys its allocator
 	 * (default_allocator_.reset()) with no bulk reset before: the
 	 * destructor is the reclaim. compute_checks() says when it is needed. */
-	[PROBE_ALLOCATOR_DESTROY] = { "allocator destroy", "allocator_reset", false,
+	[PROBE_ALLOCATOR_DESTROY] = { "allocator destroy", "allocator_reset", TTLEAK_EV_ALLOCATOR_RESET, false,
 		CHECK_RECLAIMED | CHECK_NEVER_FREED | CHECK_GROWTH,
 		NAMES(TT "AllocatorImpl::~AllocatorImpl", TT "Allocator::~Allocator") },
-	[PROBE_CB_LAYOUT] = { "CB layout", "cb_layout", false, CHECK_CB_TRACKING | CHECK_GROWTH,
+	[PROBE_CB_LAYOUT] = { "CB layout", "cb_layout", TTLEAK_EV_CB_LAYOUT, false, CHECK_CB_TRACKING | CHECK_GROWTH,
 		NAMES(TT "detail::ProgramImpl::allocate_circular_buffers",
 		      TT "Program::allocate_circular_buffers") },
-	[PROBE_CB_ALLOC] = { "CB allocate", "cb_alloc", false, CHECK_CB_TRACKING | CHECK_GROWTH,
+	[PROBE_CB_ALLOC] = { "CB allocate", "cb_alloc", TTLEAK_EV_CB_ALLOC, false, CHECK_CB_TRACKING | CHECK_GROWTH,
 		NAMES(TT "GraphTracker::track_allocate_cb") },
-	[PROBE_CB_DEALLOC] = { "CB deallocate report", "cb_dealloc", false,
+	[PROBE_CB_DEALLOC] = { "CB deallocate report", "cb_dealloc", TTLEAK_EV_CB_DEALLOC, false,
 		CHECK_CB_TRACKING | CHECK_GROWTH,
 		NAMES(TT "GraphTracker::track_deallocate_cb") },
-	[PROBE_PROGRAM_IMPL_DTOR] = { "program destroy (~ProgramImpl)", "program_destroy", false,
+	[PROBE_PROGRAM_IMPL_DTOR] = { "program destroy (~ProgramImpl)", "program_destroy", TTLEAK_EV_PROGRAM_DESTROY, false,
 		CHECK_CB_TRACKING, NAMES(TT "detail::ProgramImpl::~ProgramImpl") },
-	[PROBE_PROGRAM_DTOR] = { "program destroy (~Program)", "program_destroy", false,
+	[PROBE_PROGRAM_DTOR] = { "program destroy (~Program)", "program_destroy", TTLEAK_EV_PROGRAM_DESTROY, false,
 		CHECK_CB_TRACKING, NAMES(TT "Program::~Program") },
-	[PROBE_DEVICE_CLOSE] = { "device close", "device_close", false, CHECK_GROWTH,
+	[PROBE_DEVICE_CLOSE] = { "device close", "device_close", TTLEAK_EV_DEVICE_CLOSE, false, CHECK_GROWTH,
 		NAMES(TT "Device::close") },
-	[PROBE_MESH_CLOSE] = { "mesh device close", "device_close", false, 0,
+	[PROBE_MESH_CLOSE] = { "mesh device close", "device_close", TTLEAK_EV_DEVICE_CLOSE, false, 0,
 		NAMES(TT "distributed::MeshDevice::close") },
 };
 
@@ -74,8 +76,30 @@ static void add_target(struct probe_plan *plan, enum probe_id id, const struct s
 	t = &plan->targets[id][plan->n_targets[id]++];
 	t->bpf_program = program_for(id, m);
 	t->file_offset = m->file_offset;
+	t->vaddr = m->vaddr;
 	t->size = m->size;
 	snprintf(t->demangled, sizeof(t->demangled), "%s", m->demangled);
+}
+
+/*
+ * Keep only the targets of probe id whose name contains inner, when any
+ * does: the outer ones forward to them, and a call seen twice is a trap
+ * paid twice (and a layout counted twice).
+ */
+static void keep_inner(struct probe_plan *plan, enum probe_id id, const char *inner)
+{
+	struct probe_target *t = plan->targets[id];
+	size_t i, n = plan->n_targets[id], kept = 0;
+	bool has_inner = false;
+
+	for (i = 0; i < n; i++)
+		has_inner |= strstr(t[i].demangled, inner) != NULL;
+	if (!has_inner)
+		return;
+	for (i = 0; i < n; i++)
+		if (strstr(t[i].demangled, inner))
+			t[kept++] = t[i];
+	plan->n_targets[id] = kept;
 }
 
 /*
@@ -86,18 +110,19 @@ static void add_target(struct probe_plan *plan, enum probe_id id, const struct s
  */
 static void keep_inner_cb_layout(struct probe_plan *plan)
 {
-	struct probe_target *t = plan->targets[PROBE_CB_LAYOUT];
-	size_t i, n = plan->n_targets[PROBE_CB_LAYOUT], kept = 0;
-	bool has_impl = false;
+	keep_inner(plan, PROBE_CB_LAYOUT, "ProgramImpl::");
+}
 
-	for (i = 0; i < n; i++)
-		has_impl |= strstr(t[i].demangled, "ProgramImpl::") != NULL;
-	if (!has_impl)
-		return;
-	for (i = 0; i < n; i++)
-		if (strstr(t[i].demangled, "ProgramImpl::"))
-			t[kept++] = t[i];
-	plan->n_targets[PROBE_CB_LAYOUT] = kept;
+/* From 2025-12-06 (0c95a278) a public Allocator wraps AllocatorImpl
+ * (Allocator::deallocate_buffers() calls AllocatorImpl's). */
+static void keep_inner_allocator(struct probe_plan *plan)
+{
+	static const enum probe_id ids[] = { PROBE_BUFFER_FREE, PROBE_ALLOCATOR_RESET,
+					     PROBE_ALLOCATOR_CLEAR, PROBE_ALLOCATOR_DESTROY };
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		keep_inner(plan, ids[i], "AllocatorImpl::");
 }
 
 /*
@@ -191,6 +216,7 @@ int probes__resolve(const char *lib_path, struct probe_plan *plan)
 	plan->symbols_scanned = res.symbols_scanned;
 	snprintf(plan->build_id, sizeof(plan->build_id), "%s", res.build_id);
 	choose_program_destructor(plan);
+	keep_inner_allocator(plan);
 	detect_generation(plan);
 	compute_checks(plan);
 	probe_placement__apply(lib_path, plan);

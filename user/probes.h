@@ -42,6 +42,7 @@ enum check_bit {
 struct probe_def {
 	const char *label;        /* short name for messages */
 	const char *bpf_program;  /* default BPF program */
+	uint8_t event_kind;       /* enum ttleak_event_kind its program sends */
 	bool required;            /* without it the tracer cannot run */
 	uint32_t needed_by;       /* check bits it is necessary for */
 	const char *const *names; /* acceptable qualified names */
@@ -51,6 +52,7 @@ struct probe_def {
 struct probe_target {
 	const char *bpf_program;  /* may differ from the default (overloads) */
 	uint64_t file_offset;     /* where the probe goes (entry + skipped) */
+	uint64_t vaddr;           /* the same place as a link-time address */
 	uint64_t size;            /* the function's size, from the symbol table */
 	uint32_t skipped;         /* bytes after the entry (endbr64), see probe_placement.h */
 	char demangled[512];

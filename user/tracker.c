@@ -39,9 +39,12 @@ struct cb_list {
 	size_t n, cap;
 };
 
+struct process;
+
 struct device {
 	UT_hash_handle hh;
 	struct device_key key;
+	struct process *proc;
 	struct tracker_device_info info;
 	struct cb_list view;      /* the GraphTracker listener's CBs */
 	uint64_t unfreed;         /* buffers never individually freed, cumulative */
@@ -57,6 +60,8 @@ struct process {
 	struct tracker_process_info info;
 	uint32_t next_ordinal;
 	uint64_t device_vptr, mesh_vptr; /* vtable address points in this process */
+	uint64_t retired;         /* freed addresses kept (bounded apart, see retire()) */
+	bool retired_lossy;       /* some were forgotten: unknown frees cannot be told */
 };
 
 struct buffer_key {
@@ -90,6 +95,7 @@ struct owner_key {
 struct allocator {
 	UT_hash_handle hh;
 	struct owner_key key;
+	struct process *proc;
 	struct device *device;    /* device of the last buffer seen */
 	struct live_buffer *live;
 	struct retired_buffer *retired;
@@ -98,11 +104,14 @@ struct allocator {
 struct program {
 	UT_hash_handle hh;        /* in tracker.programs while alive */
 	struct owner_key key;
+	struct process *proc;
 	bool alive;
 	uint32_t refs;            /* alive + view entries + threads laying it out */
 	struct cb_list cbs;       /* the program's current CB layout */
 	struct device *counted_for; /* last device whose dead programs counted it */
 	uint64_t counted_round;
+	uint32_t destroy_tid;     /* the thread running its destructor */
+	bool settled;             /* its destructor is over: see settle_programs() */
 };
 
 struct thread_key {
@@ -147,6 +156,8 @@ struct tracker {
 	struct finding_count *findings;
 	uint64_t events;
 	uint64_t collect_round;   /* tells one results() call's program marks from the last */
+	struct program **unsettled; /* destroyed, destructor maybe not over */
+	size_t n_unsettled, cap_unsettled;
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -157,6 +168,13 @@ static void *xcalloc(size_t n, size_t size)
 		abort(); /* the tracker cannot continue with a hole in its state */
 	return p;
 }
+
+/* ---- the per-process budget ------------------------------------------- */
+
+/* Every record kept for a process is charged to it; events that would add
+ * records to a process over its budget are dropped and counted instead. */
+static void charge(struct process *p, uint64_t n);
+static void uncharge(struct process *p, uint64_t n);
 
 static void cb_list_push(struct cb_list *l, struct cb_entry e)
 {
@@ -175,6 +193,7 @@ static void cb_list_push(struct cb_list *l, struct cb_entry e)
 static void program_put(struct program *p)
 {
 	if (--p->refs == 0) {
+		uncharge(p->proc, 1);
 		free(p->cbs.v);
 		free(p);
 	}
@@ -198,6 +217,26 @@ static void stats_remove(struct tracker_stats *s, uint64_t bytes)
 {
 	s->live_count = s->live_count ? s->live_count - 1 : 0;
 	s->live_bytes = s->live_bytes >= bytes ? s->live_bytes - bytes : 0;
+}
+
+static void charge(struct process *p, uint64_t n)
+{
+	p->info.held += n;
+}
+
+static void uncharge(struct process *p, uint64_t n)
+{
+	p->info.held = p->info.held >= n ? p->info.held - n : 0;
+}
+
+static bool over_budget(const struct tracker *t, const struct process *p)
+{
+	return p->info.held >= t->opts.max_live;
+}
+
+static void budget_drop(struct process *p)
+{
+	p->info.budget_drops++;
 }
 
 /* ---- lookups ----------------------------------------------------------- */
@@ -224,14 +263,25 @@ static struct process *process_get(struct tracker *t, uint32_t tgid)
 	return p;
 }
 
+/* No user-space pointer: the stand-in for devices over a process's budget. */
+#define OVERFLOW_DEVICE UINT64_MAX
+
 static struct device *device_get(struct tracker *t, struct process *proc, struct device_key key)
 {
 	struct device *d;
 
 	HASH_FIND(hh, t->devices, &key, sizeof(key), d);
+	if (!d && over_budget(t, proc) && key.ptr != OVERFLOW_DEVICE) {
+		/* A new device over budget: its events go to one stand-in. */
+		budget_drop(proc);
+		return device_get(t, proc, (struct device_key){ .tgid = proc->tgid,
+				  .kind = TRACKER_DEVICE_UNKNOWN, .ptr = OVERFLOW_DEVICE });
+	}
 	if (!d) {
 		d = xcalloc(1, sizeof(*d));
 		d->key = key;
+		d->proc = proc;
+		charge(proc, 1);
 		d->info.tgid = proc->tgid;
 		d->info.id.kind = key.kind;
 		d->info.id.chip_id = key.kind == TRACKER_DEVICE_CHIP ? key.id : TTLEAK_CHIP_UNKNOWN;
@@ -317,15 +367,18 @@ static void mesh_add_chip(struct device *mesh, const struct device *chip)
 	id->n_chips++;
 }
 
-static struct allocator *allocator_get(struct tracker *t, uint32_t tgid, uint64_t ptr, bool create)
+static struct allocator *allocator_get(struct tracker *t, struct process *proc, uint64_t ptr,
+				       bool create)
 {
-	struct owner_key key = { .tgid = tgid, .ptr = ptr };
+	struct owner_key key = { .tgid = proc->tgid, .ptr = ptr };
 	struct allocator *a;
 
 	HASH_FIND(hh, t->allocators, &key, sizeof(key), a);
 	if (!a && create) {
 		a = xcalloc(1, sizeof(*a));
 		a->key = key;
+		a->proc = proc;
+		charge(proc, 1);
 		HASH_ADD(hh, t->allocators, key, sizeof(key), a);
 	}
 	return a;
@@ -360,9 +413,10 @@ static void thread_leave_layout(struct tracker *t, const struct ttleak_event *ev
 
 /* ---- findings ---------------------------------------------------------- */
 
-static struct finding_count *finding_add(struct finding_count **table, enum finding_kind kind,
-					 enum anomaly_kind anomaly, struct device *d, int row,
-					 uint64_t address, uint64_t size, int32_t stack_id)
+static struct finding_count *finding_add(struct finding_count **table, bool charged,
+					 enum finding_kind kind, enum anomaly_kind anomaly,
+					 struct device *d, int row, uint64_t address, uint64_t size,
+					 int32_t stack_id)
 {
 	struct finding_key key;
 	struct finding_count *f;
@@ -381,6 +435,8 @@ static struct finding_count *finding_add(struct finding_count **table, enum find
 		f->key = key;
 		f->tgid = d->key.tgid;
 		HASH_ADD(hh, *table, key, sizeof(key), f);
+		if (charged)
+			charge(d->proc, 1);
 	}
 	f->count++;
 	return f;
@@ -389,7 +445,11 @@ static struct finding_count *finding_add(struct finding_count **table, enum find
 static void anomaly(struct tracker *t, enum anomaly_kind kind, struct device *d,
 		    const struct ttleak_event *ev)
 {
-	finding_add(&t->findings, FINDING_ANOMALY, kind, d, ev->buffer_type, ev->address,
+	if (over_budget(t, d->proc)) {
+		budget_drop(d->proc);
+		return;
+	}
+	finding_add(&t->findings, true, FINDING_ANOMALY, kind, d, ev->buffer_type, ev->address,
 		    ev->size, ev->stack_id);
 }
 
@@ -424,17 +484,41 @@ static bool buffer_event_plausible(struct process *proc, const struct ttleak_eve
 	return true;
 }
 
-static void retire(struct allocator *a, struct buffer_key key, enum retired_reason reason)
+/* A freed address is kept to tell a later free of it (double, or late after
+ * a reset) from a free of a buffer allocated before attach. Those records
+ * are not live objects, so they have a budget of their own: past it the
+ * allocator's oldest is forgotten, and from then on an unknown free of the
+ * process cannot be classified (counted as a budget drop, never guessed). */
+static void retire(struct tracker *t, struct allocator *a, struct buffer_key key,
+		   enum retired_reason reason)
 {
 	struct retired_buffer *r;
 
 	HASH_FIND(hh, a->retired, &key, sizeof(key), r);
+	if (!r && a->proc->retired >= t->opts.max_live) {
+		a->proc->retired_lossy = true;
+		r = a->retired; /* the oldest: uthash keeps insertion order */
+		if (!r)
+			return;
+		HASH_DEL(a->retired, r);
+		a->proc->retired--;
+		free(r);
+		r = NULL;
+	}
 	if (!r) {
 		r = xcalloc(1, sizeof(*r));
 		r->key = key;
 		HASH_ADD(hh, a->retired, key, sizeof(key), r);
+		a->proc->retired++;
 	}
 	r->reason = reason;
+}
+
+static void retired_remove(struct allocator *a, struct retired_buffer *r)
+{
+	HASH_DEL(a->retired, r);
+	free(r);
+	a->proc->retired--;
 }
 
 static void unretire(struct allocator *a, struct buffer_key key)
@@ -442,10 +526,8 @@ static void unretire(struct allocator *a, struct buffer_key key)
 	struct retired_buffer *r;
 
 	HASH_FIND(hh, a->retired, &key, sizeof(key), r);
-	if (r) {
-		HASH_DEL(a->retired, r);
-		free(r);
-	}
+	if (r)
+		retired_remove(a, r);
 }
 
 static void live_remove(struct allocator *a, struct live_buffer *b)
@@ -453,6 +535,7 @@ static void live_remove(struct allocator *a, struct live_buffer *b)
 	stats_remove(&b->device->info.rows[b->key.type], b->size);
 	HASH_DEL(a->live, b);
 	free(b);
+	uncharge(a->proc, 1);
 }
 
 static void on_buffer_alloc(struct tracker *t, struct process *proc, const struct ttleak_event *ev)
@@ -470,7 +553,7 @@ static void on_buffer_alloc(struct tracker *t, struct process *proc, const struc
 		return;
 	}
 	d = device_of_event(t, proc, ev);
-	a = allocator_get(t, proc->tgid, ev->allocator, true);
+	a = allocator_get(t, proc, ev->allocator, true);
 	a->device = d;
 	HASH_FIND(hh, a->live, &key, sizeof(key), b);
 	if (b) {
@@ -481,6 +564,7 @@ static void on_buffer_alloc(struct tracker *t, struct process *proc, const struc
 	}
 	unretire(a, key);
 	b = xcalloc(1, sizeof(*b));
+	charge(proc, 1);
 	b->key = key;
 	b->size = ev->size;
 	b->device = d;
@@ -500,8 +584,9 @@ static void on_unknown_free(struct tracker *t, struct process *proc, struct allo
 		HASH_FIND(hh, a->retired, &key, sizeof(key), r);
 	if (r && r->reason == RETIRED_RECLAIMED) {
 		proc->info.late_frees++;
-		HASH_DEL(a->retired, r);
-		free(r);
+		retired_remove(a, r);
+	} else if (!r && proc->retired_lossy) {
+		budget_drop(proc); /* maybe one of the forgotten: no finding from a guess */
 	} else if (r) {
 		anomaly(t, ANOMALY_DOUBLE_FREE, device_of_event(t, proc, ev), ev);
 	} else if (t->opts.attached_mid_run) {
@@ -515,7 +600,7 @@ static void on_unknown_free(struct tracker *t, struct process *proc, struct allo
 static void on_buffer_free(struct tracker *t, struct process *proc, const struct ttleak_event *ev)
 {
 	struct buffer_key key = { .address = ev->address, .type = ev->buffer_type };
-	struct allocator *a = allocator_get(t, proc->tgid, ev->allocator, false);
+	struct allocator *a = allocator_get(t, proc, ev->allocator, false);
 	struct live_buffer *b = NULL;
 	struct tracker_stats *s;
 
@@ -530,7 +615,7 @@ static void on_buffer_free(struct tracker *t, struct process *proc, const struct
 	s->free_bytes += b->size;
 	b->device->unfreed--;
 	live_remove(a, b);
-	retire(a, key, RETIRED_FREED);
+	retire(t, a, key, RETIRED_FREED);
 }
 
 static void sample_listener(struct device *d)
@@ -548,7 +633,7 @@ static void sample_listener(struct device *d)
 static void on_allocator_reset(struct tracker *t, struct process *proc,
 			       const struct ttleak_event *ev)
 {
-	struct allocator *a = allocator_get(t, proc->tgid, ev->allocator, false);
+	struct allocator *a = allocator_get(t, proc, ev->allocator, false);
 	struct live_buffer *b, *tmp;
 
 	if (!a)
@@ -556,11 +641,11 @@ static void on_allocator_reset(struct tracker *t, struct process *proc,
 	HASH_ITER(hh, a->live, b, tmp) {
 		struct tracker_stats *s = &b->device->info.rows[b->key.type];
 
-		finding_add(&t->findings, FINDING_RECLAIMED_AT_CLOSE, ANOMALY_NONE, b->device,
+		finding_add(&t->findings, true, FINDING_RECLAIMED_AT_CLOSE, ANOMALY_NONE, b->device,
 			    b->key.type, b->key.address, b->size, b->stack_id);
 		s->reclaimed++;
 		s->reclaimed_bytes += b->size;
-		retire(a, b->key, RETIRED_RECLAIMED);
+		retire(t, a, b->key, RETIRED_RECLAIMED);
 		live_remove(a, b);
 	}
 	if (a->device && a->device->close_pending)
@@ -589,6 +674,7 @@ static void program_drop_cbs(struct program *p, struct device *only)
 			p->cbs.v[kept++] = *e;
 			continue;
 		}
+		uncharge(p->proc, 1);
 		if (e->global)
 			continue;
 		e->device->info.rows[TRACKER_ROW_CB].frees++;
@@ -606,6 +692,8 @@ static void on_cb_layout(struct tracker *t, struct process *proc, const struct t
 	if (!p) {
 		p = xcalloc(1, sizeof(*p));
 		p->key = (struct owner_key){ .tgid = proc->tgid, .ptr = ev->object };
+		p->proc = proc;
+		charge(proc, 1);
 		p->alive = true;
 		p->refs = 1;
 		HASH_ADD(hh, t->programs, key, sizeof(p->key), p);
@@ -660,6 +748,7 @@ static void on_cb_alloc(struct tracker *t, struct process *proc, const struct tt
 	replace_layout_once(th, d);
 	e.program = th->program;
 	cb_list_push(&th->program->cbs, e);
+	charge(proc, 2); /* in the program's layout and in the listener's view */
 	/* A globally allocated CB's memory is an L1 buffer, counted there. */
 	if (global)
 		proc->info.global_cbs++;
@@ -675,6 +764,7 @@ static void view_clear(struct device *d)
 
 	for (i = 0; i < d->view.n; i++)
 		program_put(d->view.v[i].program);
+	uncharge(d->proc, d->view.n);
 	d->view.n = 0;
 }
 
@@ -694,6 +784,48 @@ static void on_cb_dealloc(struct tracker *t, struct process *proc, const struct 
 	}
 }
 
+/*
+ * A program's destructor is probed at its entry, and 2026-04 builds report
+ * its CB deallocations (track_deallocate_cb) from inside it. Until its
+ * thread does something else (or its process exits), a dead program whose
+ * CBs a listener still holds may only be mid-destructor: a trace stopped
+ * then must not call that an imbalance. So a dead program counts once it is
+ * settled.
+ */
+static void settle_programs(struct tracker *t, const struct ttleak_event *ev)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < t->n_unsettled; i++) {
+		struct program *p = t->unsettled[i];
+		bool same_process = p->key.tgid == ev->tgid;
+
+		if (same_process && (ev->kind == TTLEAK_EV_PROCESS_EXIT ||
+				     (ev->tid == p->destroy_tid && ev->kind != TTLEAK_EV_CB_DEALLOC))) {
+			p->settled = true;
+			program_put(p);
+			continue;
+		}
+		t->unsettled[kept++] = p;
+	}
+	t->n_unsettled = kept;
+}
+
+static void unsettled_push(struct tracker *t, struct program *p)
+{
+	if (t->n_unsettled == t->cap_unsettled) {
+		size_t cap = t->cap_unsettled ? t->cap_unsettled * 2 : 8;
+		struct program **v = realloc(t->unsettled, cap * sizeof(*v));
+
+		if (!v)
+			abort();
+		t->unsettled = v;
+		t->cap_unsettled = cap;
+	}
+	p->refs++;
+	t->unsettled[t->n_unsettled++] = p;
+}
+
 static void on_program_destroy(struct tracker *t, struct process *proc,
 			       const struct ttleak_event *ev)
 {
@@ -706,6 +838,8 @@ static void on_program_destroy(struct tracker *t, struct process *proc,
 	program_drop_cbs(p, NULL);
 	HASH_DEL(t->programs, p);
 	p->alive = false;
+	p->destroy_tid = ev->tid;
+	unsettled_push(t, p);
 	program_put(p);
 }
 
@@ -728,17 +862,27 @@ static void on_process_exit(struct tracker *t, struct process *proc)
 		if (a->key.tgid != proc->tgid)
 			continue;
 		HASH_ITER(hh, a->live, b, btmp) {
-			finding_add(&t->findings, FINDING_NEVER_FREED, ANOMALY_NONE, b->device,
+			finding_add(&t->findings, true, FINDING_NEVER_FREED, ANOMALY_NONE, b->device,
 				    b->key.type, b->key.address, b->size, b->stack_id);
 			/* Stats keep showing what was live at exit. */
 			HASH_DEL(a->live, b);
 			free(b);
+			uncharge(proc, 1);
 		}
 	}
 	proc->info.exited = true;
 }
 
 /* ---- event dispatch ---------------------------------------------------- */
+
+/* Events whose purpose is to add a record; the others remove or move
+ * records (and add one only where a device or finding is new, which
+ * device_get and anomaly check). */
+static bool adds_records(const struct ttleak_event *ev)
+{
+	return ev->kind == TTLEAK_EV_BUFFER_ALLOC || ev->kind == TTLEAK_EV_CB_LAYOUT ||
+	       ev->kind == TTLEAK_EV_CB_ALLOC;
+}
 
 void tracker__consume(struct tracker *t, const struct ttleak_event *ev)
 {
@@ -752,6 +896,12 @@ void tracker__consume(struct tracker *t, const struct ttleak_event *ev)
 	proc->info.events++;
 	if (ev->kind != TTLEAK_EV_CB_ALLOC)
 		thread_leave_layout(t, ev);
+	if (t->n_unsettled)
+		settle_programs(t, ev);
+	if (adds_records(ev) && over_budget(t, proc)) {
+		budget_drop(proc);
+		return;
+	}
 	switch (ev->kind) {
 	case TTLEAK_EV_BUFFER_ALLOC:
 		if (buffer_event_plausible(proc, ev))
@@ -857,9 +1007,9 @@ static void collect_cb_tracking(struct tracker *t, struct finding_count **table)
 		for (i = 0; i < d->view.n; i++) {
 			struct program *p = d->view.v[i].program;
 
-			if (p->alive)
+			if (p->alive || !p->settled)
 				continue;
-			finding_add(table, FINDING_CB_TRACKING, ANOMALY_NONE, d, TRACKER_ROW_CB,
+			finding_add(table, false, FINDING_CB_TRACKING, ANOMALY_NONE, d, TRACKER_ROW_CB,
 				    d->view.v[i].address, d->view.v[i].size, d->view.v[i].stack_id);
 			if (p->counted_for != d || p->counted_round != t->collect_round) {
 				p->counted_for = d;
@@ -1025,6 +1175,8 @@ struct tracker *tracker__new(const struct tracker_opts *opts)
 		return NULL;
 	if (opts)
 		t->opts = *opts;
+	if (!t->opts.max_live)
+		t->opts.max_live = TRACKER_MAX_LIVE_DEFAULT;
 	return t;
 }
 
@@ -1058,6 +1210,9 @@ void tracker__free(struct tracker *t)
 
 	if (!t)
 		return;
+	while (t->n_unsettled)
+		program_put(t->unsettled[--t->n_unsettled]);
+	free(t->unsettled);
 	HASH_ITER(hh, t->threads, th, thtmp) {
 		HASH_DEL(t->threads, th);
 		program_put(th->program);

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from harness import (GENERATIONS, LEAK_SWITCHES, REPO, TIMEOUT_S, check, compare_with_ledger,
+from harness import (ERA_OF, GENERATIONS, LEAK_SWITCHES, REPO, TIMEOUT_S, check, compare_with_ledger,
                      reported_growth, traced_run)
 
 
@@ -21,10 +21,13 @@ def scenario_leak_switch(build, gen, leaks):
             build, workload(build, gen, leaks, "--pause-at", "2"), tmp)
         expected = compare_with_ledger(status, report, ledger, text)
         if leaks == "none":
-            check(not report["findings"] and status == 0, f"clean run reported:\n{text}")
+            # Before 2026-04 (E5) track_deallocate_cb is never called: a listener's CB
+            # count imbalance (and its growth) is there on every run, switch or not.
+            kinds = {f["kind"] for f in report["findings"]}
+            check(kinds <= {"cb_tracking", "growth"}, f"clean run reported {kinds}:\n{text}")
         else:
             check(expected, f"leak switch {leaks} leaked nothing per the ledger")
-        check(report["run"]["generation"] == gen[3:], f"generation {report['run']['generation']}")
+        check(report["run"]["generation"] == ERA_OF[gen], f"era {report['run']['generation']}")
     return f"{gen} leaks={leaks} attach mid-run", run
 
 
@@ -51,15 +54,15 @@ def scenario_never_freed(build, gen):
 def scenario_mesh(build):
     def run(tmp):
         status, report, ledger, text = traced_run(
-            build, workload(build, "gen2026", "all", "--pause-at", "2", "--mesh"), tmp)
+            build, workload(build, "e5/rel", "all", "--pause-at", "2", "--mesh"), tmp)
         compare_with_ledger(status, report, ledger, text)
-    return "gen2026 mesh device, every leak", run
+    return "e5/rel 2-chip mesh device, every leak", run
 
 
 def scenario_python(build):
     def run(tmp):
         cmd = [sys.executable, os.path.join(REPO, "tests", "sim", "workload.py"),
-               "--lib", build.sim("gen2026", "libttnn_sim.so"), "--leaks", "all",
+               "--lib", build.sim("e5/rel", "libttnn_sim.so"), "--leaks", "all",
                "--pause-at", "2"]
         status, report, ledger, text = traced_run(build, cmd, tmp)
         compare_with_ledger(status, report, ledger, text)
@@ -71,7 +74,7 @@ def scenario_record_replay(build):
     def run(tmp):
         events = os.path.join(tmp, "events.bin")
         status, report, ledger, text = traced_run(
-            build, workload(build, "gen2026", "all", "--pause-at", "2"), tmp,
+            build, workload(build, "e5/rel", "all", "--pause-at", "2"), tmp,
             ("--record", events))
         compare_with_ledger(status, report, ledger, text)
         replay_json = os.path.join(tmp, "replay.json")
@@ -126,15 +129,16 @@ def scenario_bad_input(build):
 
 def scenario_list_probes(build):
     def run(tmp):
-        for gen, dtor in (("gen2026", "ProgramImpl::~ProgramImpl"),
-                          ("gen2025", "Program::~Program")):
+        for gen, dtor in (("e5/rel", "ProgramImpl::~ProgramImpl"),
+                          ("e1/rel", "ProgramImpl::~ProgramImpl")):
             lib = build.sim(gen, "libtt_metal.so")
             r = subprocess.run([build.tool, "--list-probes", "--lib", lib], capture_output=True,
                                text=True, timeout=TIMEOUT_S)
             check(r.returncode == 0, f"--list-probes {gen}: {r.returncode} {r.stderr}")
-            check(f"API generation: {gen[3:]}" in r.stdout and dtor in r.stdout
+            era = "E3-E5" if gen.startswith("e5") else "E1-E2"
+            check(f"era (from the exported names): {era}" in r.stdout and dtor in r.stdout
                   and "MISSING" not in r.stdout, f"--list-probes {gen}:\n{r.stdout}")
-    return "--list-probes on both generations", run
+    return "--list-probes on a 2026 and an early 2025 build", run
 
 
 def scenarios(build):

@@ -13,7 +13,7 @@ from harness import (REPO, TIMEOUT_S, Failure, check, compare_process, compare_w
                      finish, load_report, process_entry, run_tracer)
 
 
-def sim_lib(build, gen="gen2026"):
+def sim_lib(build, gen="e5/rel"):
     return build.sim(gen, "libtt_metal.so")
 
 
@@ -45,7 +45,7 @@ def scenario_python_late_load(build):
     """The library is mapped only when the script loads it, after start."""
     def run(tmp):
         cmd = [sys.executable, os.path.join(REPO, "tests", "sim", "workload.py"), "--lib",
-               build.sim("gen2026", "libttnn_sim.so"), "--leaks", "all"]
+               build.sim("e5/rel", "libttnn_sim.so"), "--leaks", "all"]
         home = os.path.join(tmp, "tt-metal")
         os.makedirs(os.path.join(home, "build", "lib"))
         os.symlink(sim_lib(build), os.path.join(home, "build", "lib", "libtt_metal.so"))
@@ -58,9 +58,9 @@ def scenario_python_late_load(build):
 def scenario_import_probe(build):
     def run(tmp):
         with open(os.path.join(tmp, "fake_ttnn.py"), "w") as f:
-            f.write(f"import ctypes\nctypes.CDLL({build.sim('gen2026', 'libttnn_sim.so')!r})\n")
+            f.write(f"import ctypes\nctypes.CDLL({build.sim('e5/rel', 'libttnn_sim.so')!r})\n")
         cmd = [sys.executable, os.path.join(REPO, "tests", "sim", "workload.py"), "--lib",
-               build.sim("gen2026", "libttnn_sim.so"), "--leaks", "cb_tracking"]
+               build.sim("e5/rel", "libttnn_sim.so"), "--leaks", "kernel_binary"]
         env = {"PYTHONPATH": tmp, "TT_METAL_HOME": ""}
         status, report, text = run_mode(build, tmp, cmd, ["--import-probe", "fake_ttnn"], env)
         compare_with_ledger(status, report, os.path.join(tmp, "ledger.txt"), text)
@@ -72,7 +72,7 @@ def scenario_import_probe(build):
 def scenario_fork(build):
     def run(tmp):
         cmd = [sys.executable, os.path.join(REPO, "tests", "e2e", "fork_workload.py"), tmp,
-               build.sim("gen2026", "libttnn_sim.so"), "3"]
+               build.sim("e5/rel", "libttnn_sim.so"), "3"]
         status, report, text = run_mode(build, tmp, cmd, ["--lib", sim_lib(build)])
         ledgers = sorted(glob.glob(os.path.join(tmp, "ledger.*")))
         ledgers = [p for p in ledgers if p.rsplit(".", 1)[1].isdigit()]
@@ -113,7 +113,7 @@ def scenario_signal(build):
         env = dict(os.environ, TTSIM_LEDGER=os.path.join(tmp, "ledger.txt"))
         tracer = subprocess.Popen(
             [build.tool, "--lib", sim_lib(build), "--json", report_path, "--",
-             *workload(build, "gen2026", "cache_callback", "--rate", "20")[:-4],
+             *workload(build, "e5/rel", "cache_callback", "--rate", "20")[:-4],
              "--iterations", "0", "--leaks", "cache_callback", "--rate", "20"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         time.sleep(1.5)
@@ -128,7 +128,7 @@ def scenario_signal(build):
 def scenario_all(build):
     def run(tmp):
         report_path = os.path.join(tmp, "report.json")
-        tracer = subprocess.Popen([build.tool, "--all", "--lib", sim_lib(build), "--json",
+        tracer = subprocess.Popen([build.tool, "--all", "--lib", sim_lib(build, "e4/rel"), "--json",
                                    report_path], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + TIMEOUT_S
@@ -137,7 +137,7 @@ def scenario_all(build):
         workers = []
         for i, leaks in enumerate(("kernel_binary", "cb_tracking")):
             env = dict(os.environ, TTSIM_LEDGER=os.path.join(tmp, f"ledger.{i}"))
-            workers.append(subprocess.Popen(workload(build, "gen2026", leaks), env=env,
+            workers.append(subprocess.Popen(workload(build, "e4/rel", leaks), env=env,
                                             stdout=subprocess.DEVNULL))
         for w in workers:
             check(w.wait(timeout=TIMEOUT_S) == 0, "workload failed")
@@ -154,9 +154,9 @@ def scenario_all(build):
 
 
 def scenarios(build):
-    for gen in ("gen2026", "gen2025"):
+    for gen in ("e4/rel", "e2/rel"):
         yield scenario_cpp(build, gen, "all")
-    yield scenario_cpp(build, "gen2026", "none")
+    yield scenario_cpp(build, "e5/rel", "none")
     yield scenario_python_late_load(build)
     yield scenario_import_probe(build)
     yield scenario_fork(build)

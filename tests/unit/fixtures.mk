@@ -159,3 +159,5 @@ $(FIXTURE_DIR)/libev-noacc.so: $(EV_FIXTURE_SRC) tests/unit/fixtures.mk | $(FIXT
 	$(Q)$(EV_CC_gcc-O2) $(EV_FIXTURE_FLAGS) $(EV_LAYOUT_e2) -DLE_NO_ACCESSORS=1 $< -o $@
 
 $(OUTPUT)/tests/test_layout_evidence: | $(EV_FIXTURES)
+
+$(OUTPUT)/tests/test_layout_select: | $(EV_FIXTURES)

@@ -149,6 +149,7 @@ static void test_cb_tracking_imbalance(void **state)
 	layout(t, PROG_A, DEV0, 0, seed_cbs, 3);
 	layout(t, PROG_B, DEV0, 0, seed_cbs, 3);
 	simple(t, TTLEAK_EV_PROGRAM_DESTROY, PROG_A, 0, TTLEAK_CHIP_UNKNOWN);
+	simple(t, TTLEAK_EV_CB_LAYOUT, PROG_B, DEV0, 0); /* the thread goes on: ~Program is over */
 	r = tracker__results(t);
 	g = find(r, FINDING_CB_TRACKING, TRACKER_ROW_CB);
 	assert_non_null(g);
@@ -609,13 +610,143 @@ static void test_hooked_allocations_are_not_leaks(void **state)
 	tracker__free(t);
 }
 
+
+static const struct tracker_process_info *process_of(const struct tracker_results *r)
+{
+	assert_int_equal(r->n_processes, 1);
+	return &r->processes[0];
+}
+
+/* A process flooding allocations (or devices, or bad frees) is held to its
+ * budget: the rest is dropped and counted, and the tracker stops growing. */
+static void test_budget_caps_a_flood(void **state)
+{
+	struct tracker_opts opts = { .max_live = 100 };
+	struct tracker *t = tracker__new(&opts);
+	struct tracker_results *r;
+	uint64_t i, held;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 1000; i++)
+		alloc(t, TTLEAK_BUF_DRAM, 0x1000 + i * 4096, 4096);
+	r = tracker__stats(t);
+	held = process_of(r)->held;
+	assert_true(held <= 100);
+	assert_true(process_of(r)->budget_drops >= 900);
+	tracker_results__free(r);
+	/* New devices and unknown frees are records too. */
+	for (i = 0; i < 1000; i++) {
+		simple(t, TTLEAK_EV_DEVICE_CLOSE, 0, 0xe0000 + i * 64, (int)(i % 4000));
+		buffer_event(t, TTLEAK_EV_BUFFER_FREE, ALLOC1, 0, DEV0, TTLEAK_BUF_L1,
+			     0x900000 + i * 4096, 4096);
+	}
+	r = tracker__stats(t);
+	assert_true(process_of(r)->held <= held + 2); /* the stand-in device, its allocator */
+	assert_true(process_of(r)->budget_drops >= 2900);
+	tracker_results__free(r);
+	/* Frees of what it holds still go through and make room. */
+	r = tracker__stats(t);
+	held = process_of(r)->held;
+	tracker_results__free(r);
+	for (i = 0; i < 10; i++)
+		release(t, TTLEAK_BUF_DRAM, 0x1000 + i * 4096, 4096);
+	alloc(t, TTLEAK_BUF_L1, 0x2000, 4096);
+	r = tracker__results(t);
+	for (i = 0, held = 0; i < r->n_devices; i++)
+		held += r->devices[i].rows[TTLEAK_BUF_L1].allocs;
+	assert_int_equal(held, 1);
+	tracker_results__free(r);
+	tracker__free(t);
+}
+
+/* Freed addresses have a budget of their own; once some are forgotten, a
+ * free of an unknown buffer is a drop, never a guessed finding. */
+static void test_budget_of_freed_addresses(void **state)
+{
+	struct tracker_opts opts = { .max_live = 10 };
+	struct tracker *t = tracker__new(&opts);
+	struct tracker_results *r;
+	uint64_t i;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 100; i++) {
+		alloc(t, TTLEAK_BUF_DRAM, 0x1000 + i * 4096, 4096);
+		release(t, TTLEAK_BUF_DRAM, 0x1000 + i * 4096, 4096);
+	}
+	release(t, TTLEAK_BUF_DRAM, 0x1000 + 99 * 4096, 4096); /* remembered: double free */
+	release(t, TTLEAK_BUF_DRAM, 0x1000, 4096);             /* forgotten */
+	r = tracker__results(t);
+	assert_int_equal(process_of(r)->budget_drops, 1);
+	assert_non_null(find(r, FINDING_ANOMALY, TTLEAK_BUF_DRAM));
+	assert_int_equal(find(r, FINDING_ANOMALY, TTLEAK_BUF_DRAM)->count, 1);
+	tracker_results__free(r);
+	tracker__free(t);
+}
+
+/* Records come and go with what they stand for: a long clean run stays
+ * far below the budget. */
+static void test_budget_follows_frees(void **state)
+{
+	struct tracker *t = new_tracker(false);
+	struct tracker_results *r;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 1000; round++) {
+		alloc(t, TTLEAK_BUF_DRAM, 0x1000, 4096);
+		layout(t, PROG_A, DEV0, 0, seed_cbs, 3);
+		simple(t, TTLEAK_EV_CB_DEALLOC, 0, DEV0, 0);
+		simple(t, TTLEAK_EV_PROGRAM_DESTROY, PROG_A, 0, 0);
+		release(t, TTLEAK_BUF_DRAM, 0x1000, 4096);
+	}
+	r = tracker__results(t);
+	assert_true(process_of(r)->held < 10);
+	assert_int_equal(process_of(r)->budget_drops, 0);
+	tracker_results__free(r);
+	tracker__free(t);
+}
+
+/* A trace stopped inside a destructor, before the CB deallocation reports
+ * it makes (2026-04 builds), is no imbalance: the dead program counts only
+ * once its thread has moved on (another thread's events do not say so). */
+static void test_destructor_in_progress_is_no_imbalance(void **state)
+{
+	struct tracker *t = new_tracker(true);
+	struct ttleak_event other = base(TTLEAK_EV_CB_LAYOUT);
+	struct tracker_results *r;
+
+	(void)state;
+	layout(t, PROG_A, DEV0, 0, seed_cbs, 3);
+	simple(t, TTLEAK_EV_PROGRAM_DESTROY, PROG_A, 0, TTLEAK_CHIP_UNKNOWN);
+	other.tid = TID + 1;
+	other.object = PROG_B;
+	other.device = DEV0;
+	other.chip_id = 0;
+	tracker__consume(t, &other);
+	r = tracker__results(t);
+	assert_null(find(r, FINDING_CB_TRACKING, TRACKER_ROW_CB));
+	tracker_results__free(r);
+	simple(t, TTLEAK_EV_CB_DEALLOC, 0, DEV0, 0); /* the report it was about to make */
+	simple(t, TTLEAK_EV_DEVICE_CLOSE, DEV0, DEV0, 0);
+	r = tracker__results(t);
+	assert_null(find(r, FINDING_CB_TRACKING, TRACKER_ROW_CB));
+	tracker_results__free(r);
+	tracker__free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_run_has_no_findings),
+		cmocka_unit_test(test_budget_caps_a_flood),
+		cmocka_unit_test(test_budget_follows_frees),
+		cmocka_unit_test(test_budget_of_freed_addresses),
 		cmocka_unit_test(test_mesh_buffers_and_cb_fan_out),
 		cmocka_unit_test(test_layout_contradictions_are_named),
 		cmocka_unit_test(test_hooked_allocations_are_not_leaks),
+		cmocka_unit_test(test_destructor_in_progress_is_no_imbalance),
 		cmocka_unit_test(test_cb_tracking_imbalance),
 		cmocka_unit_test(test_device_less_cb_dealloc_clears_every_device),
 		cmocka_unit_test(test_relayout_replaces_program_cbs),
