@@ -7,7 +7,7 @@
 # simulated runtime is built with frame pointers for that).
 set -euo pipefail
 build=${1:-build}
-gen=${TTLEAK_DEMO_GEN:-gen2026-fp}
+gen=${TTLEAK_DEMO_GEN:-e5/fp}
 workload=$build/sim/$gen/ttsim_workload
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -7,19 +7,36 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "bpf_loader.h"
+#include "privileges.h"
 #include "ttleak.skel.h"
 
 #define MAX_LINKS (PROBE_MAX * PROBE_MAX_TARGETS + 2) /* + exit, fork tracepoints */
 
+#define MAX_LIBRARIES 64 /* --all: distinct library files traced at once */
+
+/*
+ * One BPF object per library file. The programs are the same, but each
+ * file's struct layout sits in its object's read-only data, set once
+ * before load. The first object (for the first library) owns the maps the
+ * others reuse (bpf_map__reuse_fd): the ring buffer, so every event comes
+ * in one stream and in order; the stack map, so stack ids mean one thing;
+ * the process map, so a process is announced once whichever library it
+ * runs. It alone attaches the process tracepoints. Counters stay per
+ * object and are summed.
+ */
 struct loader {
 	struct ttleak_bpf *skel;
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;     /* the first object's only */
 	struct bpf_link *links[MAX_LINKS];
 	size_t n_links;
 	size_t n_uprobes;
 	uint64_t probe_mask;
 	loader_event_fn on_event;
 	void *ctx;
+	const struct loader *shared; /* the first object, for the others */
+	struct loader *more[MAX_LIBRARIES]; /* the first object: the others */
+	size_t n_more;
+	bool armed;
 };
 
 static bool verbose_libbpf;
@@ -117,6 +134,9 @@ static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
 }
 
+/* The capabilities every attaching mode needs (docs/permissions.md). */
+#define NEEDED_CAPS "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
+
 static int attach_target(struct loader *l, const struct loader_opts *o, enum probe_id id,
 			 const struct probe_target *t, char *err, size_t errlen)
 {
@@ -134,9 +154,18 @@ static int attach_target(struct loader *l, const struct loader_opts *o, enum pro
 					       o->lib_path, t->file_offset, &uopts);
 	if (!link) {
 		int ret = -errno;
+		char why[320];
 
-		snprintf(err, errlen, "cannot attach uprobe to %s (%s+0x%llx): %s", t->demangled,
-			 o->lib_path, (unsigned long long)t->file_offset, strerror(-ret));
+		if (ret == -EPERM || ret == -EACCES) {
+			privileges__explain_denied(true, why, sizeof(why));
+			snprintf(err, errlen, "permission denied attaching a uprobe to %s (%s+0x%llx): "
+				 "%s; run as root, or grant " NEEDED_CAPS " (docs/permissions.md)",
+				 t->demangled, o->lib_path, (unsigned long long)t->file_offset, why);
+		} else {
+			snprintf(err, errlen, "cannot attach uprobe to %s (%s+0x%llx): %s",
+				 t->demangled, o->lib_path, (unsigned long long)t->file_offset,
+				 strerror(-ret));
+		}
 		return ret;
 	}
 	l->links[l->n_links++] = link;
@@ -174,6 +203,8 @@ static int attach_all(struct loader *l, const struct loader_opts *o, char *err, 
 				return ret;
 		}
 	}
+	if (l->shared)
+		return 0; /* the first object follows processes for all */
 	ret = attach_tracepoint(l, l->skel->progs.process_exit, "sched_process_exit", err, errlen);
 	if (ret || o->filter != LOADER_TRACE_TREE)
 		return ret;
@@ -203,17 +234,37 @@ static int handle_ringbuf(void *ctx, void *data, size_t size)
 
 static void describe_load_error(int ret, char *err, size_t errlen)
 {
-	if (ret == -EPERM || ret == -EACCES)
-		snprintf(err, errlen, "permission denied loading BPF programs: run as root, or "
-			 "grant CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE (CAP_SYS_ADMIN on kernels "
-			 "before 5.8)");
-	else
+	char why[256];
+
+	if (ret == -EPERM || ret == -EACCES) {
+		privileges__explain_denied(false, why, sizeof(why));
+		snprintf(err, errlen, "permission denied loading BPF programs: %s; run as root, or "
+			 "grant " NEEDED_CAPS " (docs/permissions.md)", why);
+	} else
 		snprintf(err, errlen, "cannot load the BPF programs: %s (run with -v for the "
 			 "verifier log)", strerror(-ret));
 }
 
-struct loader *loader__open(const struct loader_opts *o, char *err, size_t errlen,
-			    enum loader_failure *failure)
+/* Use the first object's maps: one ring buffer, one stack map, one process map. */
+static int reuse_shared_maps(struct ttleak_bpf *skel, const struct loader *shared, char *err,
+			     size_t errlen)
+{
+	const struct ttleak_bpf *first = shared->skel;
+
+	if (bpf_map__reuse_fd(skel->maps.events, bpf_map__fd(first->maps.events)) ||
+	    bpf_map__reuse_fd(skel->maps.stacks, bpf_map__fd(first->maps.stacks)) ||
+	    bpf_map__reuse_fd(skel->maps.traced_tgids, bpf_map__fd(first->maps.traced_tgids))) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "cannot share the BPF maps with another library's programs: "
+			 "%s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static struct loader *open_object(const struct loader_opts *o, const struct loader *shared,
+				  char *err, size_t errlen, enum loader_failure *failure)
 {
 	struct loader *l = calloc(1, sizeof(*l));
 	int ret;
@@ -240,14 +291,24 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 		goto cleanup;
 	}
 	configure(l->skel, o);
+	l->shared = shared;
+	if (shared && reuse_shared_maps(l->skel, shared, err, errlen))
+		goto cleanup;
 	ret = ttleak_bpf__load(l->skel);
 	if (ret) {
 		describe_load_error(ret, err, errlen);
 		goto cleanup;
 	}
 	*failure = LOADER_FAIL_ATTACH;
-	if (attach_all(l, o, err, errlen))
+	ret = attach_all(l, o, err, errlen);
+	if (ret) {
+		/* No permission is the user's to fix (exit 2), like a refused load. */
+		if (ret == -EPERM || ret == -EACCES)
+			*failure = LOADER_FAIL_ENVIRONMENT;
 		goto cleanup;
+	}
+	if (shared)
+		return l;
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), handle_ringbuf, l, NULL);
 	if (!l->rb) {
 		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
@@ -257,6 +318,32 @@ struct loader *loader__open(const struct loader_opts *o, char *err, size_t errle
 cleanup:
 	loader__close(l);
 	return NULL;
+}
+
+struct loader *loader__open(const struct loader_opts *o, char *err, size_t errlen,
+			    enum loader_failure *failure)
+{
+	return open_object(o, NULL, err, errlen, failure);
+}
+
+int loader__add_library(struct loader *l, const struct loader_opts *o, char *err, size_t errlen,
+			enum loader_failure *failure)
+{
+	struct loader *more;
+
+	if (l->n_more == MAX_LIBRARIES) {
+		*failure = LOADER_FAIL_ATTACH;
+		snprintf(err, errlen, "more than %d distinct library files: this one is not traced",
+			 MAX_LIBRARIES + 1);
+		return -E2BIG;
+	}
+	more = open_object(o, l, err, errlen, failure);
+	if (!more)
+		return -EINVAL;
+	if (l->armed)
+		loader__arm(more);
+	l->more[l->n_more++] = more;
+	return 0;
 }
 
 int loader__poll(struct loader *l, int timeout_ms)
@@ -273,14 +360,26 @@ int loader__consume(struct loader *l)
 
 size_t loader__attached(const struct loader *l, uint64_t *probe_mask)
 {
+	uint64_t mask = l->probe_mask;
+	size_t n = l->n_uprobes, i;
+
+	for (i = 0; i < l->n_more; i++) {
+		mask |= l->more[i]->probe_mask;
+		n += l->more[i]->n_uprobes;
+	}
 	if (probe_mask)
-		*probe_mask = l->probe_mask;
-	return l->n_uprobes;
+		*probe_mask = mask;
+	return n;
 }
 
 void loader__drops(const struct loader *l, uint64_t drops[TTLEAK_DROP_REASON_MAX])
 {
+	size_t i, r;
+
 	memcpy(drops, (const void *)l->skel->bss->drops, sizeof(l->skel->bss->drops));
+	for (i = 0; i < l->n_more; i++)
+		for (r = 0; r < TTLEAK_DROP_REASON_MAX; r++)
+			drops[r] += l->more[i]->skel->bss->drops[r];
 }
 
 int loader__stack_map_fd(const struct loader *l)
@@ -290,42 +389,79 @@ int loader__stack_map_fd(const struct loader *l)
 
 void loader__stack_errors(const struct loader *l, uint64_t errors[TTLEAK_STACK_ERROR_MAX])
 {
+	size_t i, r;
+
 	memcpy(errors, (const void *)l->skel->bss->stack_errors, sizeof(l->skel->bss->stack_errors));
+	for (i = 0; i < l->n_more; i++)
+		for (r = 0; r < TTLEAK_STACK_ERROR_MAX; r++)
+			errors[r] += l->more[i]->skel->bss->stack_errors[r];
 }
 
 void loader__arm(struct loader *l)
 {
+	size_t i;
+
+	l->armed = true;
 	__atomic_store_n(&l->skel->bss->armed, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < l->n_more; i++)
+		loader__arm(l->more[i]);
 }
 
 uint64_t loader__unarmed_events(const struct loader *l)
 {
-	return __atomic_load_n(&l->skel->bss->unarmed_events, __ATOMIC_RELAXED);
+	uint64_t n = __atomic_load_n(&l->skel->bss->unarmed_events, __ATOMIC_RELAXED);
+	size_t i;
+
+	for (i = 0; i < l->n_more; i++)
+		n += loader__unarmed_events(l->more[i]);
+	return n;
 }
 
-/* Disarm first: uprobes go one by one (tens of ms each), and events of a
- * half-detached runtime (frees whose allocation probe is gone) are not the
- * program's behaviour. Then deliver what was submitted while armed. */
-void loader__detach(struct loader *l)
+static void disarm(struct loader *l)
 {
 	size_t i;
 
+	l->armed = false;
 	if (l->skel && l->skel->bss)
 		__atomic_store_n(&l->skel->bss->armed, 0, __ATOMIC_SEQ_CST);
-	if (l->rb)
-		ring_buffer__consume(l->rb);
+	for (i = 0; i < l->n_more; i++)
+		disarm(l->more[i]);
+}
+
+static void destroy_links(struct loader *l)
+{
+	size_t i;
+
 	for (i = 0; i < l->n_links; i++)
 		bpf_link__destroy(l->links[i]);
 	l->n_links = 0;
+	for (i = 0; i < l->n_more; i++)
+		destroy_links(l->more[i]);
+}
+
+/* Disarm first, every library's programs: uprobes go one by one (tens of
+ * ms each), and events of a half-detached runtime (frees whose allocation
+ * probe is gone) are not the program's behaviour. Then deliver what was
+ * submitted while armed. */
+void loader__detach(struct loader *l)
+{
+	disarm(l);
+	if (l->rb)
+		ring_buffer__consume(l->rb);
+	destroy_links(l);
 	if (l->rb)
 		ring_buffer__consume(l->rb); /* programs that passed the check before it changed */
 }
 
 void loader__close(struct loader *l)
 {
+	size_t i;
+
 	if (!l)
 		return;
 	loader__detach(l);
+	for (i = 0; i < l->n_more; i++)
+		loader__close(l->more[i]);
 	ring_buffer__free(l->rb);
 	ttleak_bpf__destroy(l->skel);
 	free(l);

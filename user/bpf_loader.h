@@ -47,6 +47,13 @@ enum loader_failure {
 struct loader *loader__open(const struct loader_opts *opts, char *err, size_t errlen,
 			    enum loader_failure *failure);
 
+/* --all: attach the same programs to another library file (o->lib_path,
+ * o->layout, o->plan for that file) as a BPF object of its own that
+ * delivers through the same ring buffer; armed at once if the loader is.
+ * 0, or -errno with a message in err and *failure set. */
+int loader__add_library(struct loader *l, const struct loader_opts *o, char *err, size_t errlen,
+			enum loader_failure *failure);
+
 /* LOADER_TRACE_TREE: trace this process (and what it forks from now on). */
 int loader__trace_tgid(struct loader *l, int tgid);
 

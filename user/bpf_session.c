@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <uthash.h>
+#include "bpf_libraries.h"
 #include "bpf_loader.h"
 #include "bpf_session.h"
 #include "child.h"
@@ -25,8 +27,10 @@
 #include "layout.h"
 #include "layout_select.h"
 #include "lib_locate.h"
+#include "lib_prepare.h"
 #include "output.h"
 #include "privileges.h"
+#include "proc_identity.h"
 #include "probes.h"
 #include "process_vtables.h"
 #include "report_text.h"
@@ -63,6 +67,12 @@ static void install_signal_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* A process whose device vtables were announced (announce_process). */
+struct announced {
+	UT_hash_handle hh;
+	uint32_t tgid;
+};
+
 struct session {
 	const struct cli_opts *opts;
 	struct target target;     /* library paths, pid, command */
@@ -70,6 +80,10 @@ struct session {
 	struct probe_plan plan;
 	struct layout layout;
 	struct runtime_vtables vtables; /* to tell chips from meshes */
+	struct announced *announced;
+	struct proc_identity identity; /* -p: the process found, from discovery to attach */
+	struct bpf_libraries *libs; /* --all: every library file */
+	struct loader_opts loader_opts; /* to attach libraries found later (--all) */
 	struct tracker *tracker;
 	struct event_log_writer *log;
 	struct loader *loader;
@@ -104,6 +118,24 @@ static void join_command(char *const argv[], char *buf, size_t size)
 		len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "", *argv);
 }
 
+/* --all: every library file, each resolved; the primary's facts stand for
+ * the run where one library is named (the report's "runtime" line). */
+static int locate_all(struct session *s)
+{
+	const struct traced_lib *t;
+	int status = bpf_libraries__open(s->opts, &s->libs);
+
+	if (status)
+		return status;
+	t = bpf_libraries__primary(s->libs);
+	snprintf(s->target.host_path, sizeof(s->target.host_path), "%s", t->open_path);
+	snprintf(s->target.mapped_path, sizeof(s->target.mapped_path), "%s", t->path);
+	s->plan = t->plan;
+	s->layout = t->layout;
+	s->vtables = t->vtables;
+	return 0;
+}
+
 static int locate(struct session *s)
 {
 	const struct cli_opts *o = s->opts;
@@ -111,12 +143,16 @@ static int locate(struct session *s)
 	char err[512];
 	int ret;
 
-	if (o->mode == MODE_ATTACH)
-		ret = target__resolve(o->pid, o->lib, &s->target, err, sizeof(err));
-	else if (o->mode == MODE_RUN)
+	if (o->mode == MODE_ALL)
+		return locate_all(s);
+	/* -p: the pidfd first, so what is read next is known to be this process's. */
+	if (o->mode == MODE_ATTACH) {
+		ret = proc_identity__open(o->pid, &s->identity, err, sizeof(err));
+		if (!ret)
+			ret = target__resolve(o->pid, o->lib, &s->target, err, sizeof(err));
+	} else {
 		ret = lib_locate__for_command(o->lib, o->import_module, &lib, err, sizeof(err));
-	else
-		ret = lib_locate__for_all(o->lib, o->import_module, &lib, err, sizeof(err));
+	}
 	if (ret) {
 		fprintf(stderr, "ttleak-bpf: %s\n", err);
 		return EXIT_USAGE;
@@ -134,54 +170,13 @@ static int locate(struct session *s)
 
 static int resolve_probes(struct session *s)
 {
-	char missing[256];
-	int ret = probes__resolve(s->target.host_path, &s->plan);
-
-	if (ret) {
-		fprintf(stderr, "ttleak-bpf: %s: %s\n", s->target.host_path, probes__strerror(ret));
-		return EXIT_USAGE;
-	}
-	probes__missing_required(&s->plan, missing, sizeof(missing));
-	if (missing[0]) {
-		fprintf(stderr, "ttleak-bpf: %s lacks required functions: %s. It is not a tt-metal "
-			"runtime build ttleak-bpf supports; see 'ttleak-bpf --list-probes --lib %s'\n",
-			s->target.mapped_path, missing, s->target.mapped_path);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-/* Name each Buffer field nothing proves, with why, for the refusal. */
-static void explain_unproven(const struct layout_choice *c)
-{
-	int id;
-
-	for (id = LE_BUFFER_IMPL; id <= LE_BUFFER_PAGE_SIZE; id++)
-		if (!c->known[id])
-			fprintf(stderr, "  %-12s %s\n", layout_evidence__field_name(id),
-				c->evidence[id]);
+	return lib_prepare__probes(s->target.host_path, s->target.mapped_path, &s->plan);
 }
 
 static int choose_layout(struct session *s)
 {
-	struct layout_choice c;
-	char err[512];
-
-	if (layout_select(s->target.host_path, s->opts->layout_file, &c, err, sizeof(err))) {
-		fprintf(stderr, "ttleak-bpf: %s\n", err);
-		return EXIT_USAGE;
-	}
-	if (c.unproven[0]) {
-		fprintf(stderr, "ttleak-bpf: cannot trace %s: nothing proves where these Buffer "
-			"fields are: %s\n", s->target.mapped_path, c.unproven);
-		explain_unproven(&c);
-		fprintf(stderr, "ttleak-bpf: give them in a --layout FILE (see "
-			"docs/layout-files.md), or install the library's debug file\n");
-		return EXIT_UNCERTIFIED;
-	}
-	s->layout = c.layout;
-	s->vtables = c.vtables;
-	return 0;
+	return lib_prepare__layout(s->target.host_path, s->target.mapped_path,
+				   s->opts->layout_file, &s->layout, &s->vtables);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -243,16 +238,33 @@ static void deliver(struct session *s, const struct ttleak_event *ev)
 	}
 }
 
-/* Before a process's first event: where it mapped the device vtables. A
- * process that cannot be read is left unclassified (its devices are then
- * named by chip id or pointer, as an old recording's). */
-static void announce_process(struct session *s, uint32_t tgid, uint64_t ts_ns)
+/* Before a process's first probe event: where it loaded the device vtables,
+ * from where that probe fired. Until an event says (never, for an address
+ * that fits no probe), the process's devices are named by chip id or
+ * pointer, as in a recording made without it. */
+static void announce_process(struct session *s, const struct ttleak_event *ev)
 {
+	const struct runtime_vtables *vt = &s->vtables;
+	struct announced *a;
 	struct ttleak_event info;
+	uint64_t bias;
 
-	if (process_vtables__event((int)tgid, s->target.host_path, &s->vtables, &info))
+	HASH_FIND(hh, s->announced, &ev->tgid, sizeof(ev->tgid), a);
+	if (a)
 		return;
-	info.ts_ns = ts_ns;
+	/* --all: the library whose probe fired is the one this process runs. */
+	if (s->libs)
+		vt = bpf_libraries__vtables(s->libs, ev, &bias);
+	else if (process_vtables__bias(&s->plan, ev, &bias))
+		vt = NULL;
+	if (!vt)
+		return;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	a->tgid = ev->tgid;
+	HASH_ADD(hh, s->announced, tgid, sizeof(a->tgid), a);
+	process_vtables__event(ev->tgid, ev->ts_ns, bias, vt, &info);
 	deliver(s, &info);
 }
 
@@ -260,9 +272,9 @@ static void on_event(const struct ttleak_event *ev, void *ctx)
 {
 	struct session *s = ctx;
 
+	announce_process(s, ev);
 	if (ev->flags & TTLEAK_F_NEW_PROCESS) {
 		label_process(s, ev->tgid);
-		announce_process(s, ev->tgid, ev->ts_ns);
 		if (s->stacks)
 			stack_store__note_process(s->stacks, ev->tgid);
 	}
@@ -286,6 +298,11 @@ static void fill_run_info(struct session *s)
 	snprintf(run->layout_source, sizeof(run->layout_source), "%s", s->layout.source);
 	run->attached_mid_run = s->opts->mode != MODE_RUN;
 	run->checks = s->plan.checks;
+	if (s->libs) {
+		run->checks &= bpf_libraries__checks(s->libs);
+		run->libraries = bpf_libraries__report(s->libs, &run->n_libraries);
+	}
+	run->max_live = s->opts->max_live;
 	run->allow_drops = s->opts->allow_drops;
 	run->labels = s->labels;
 	run->n_labels = s->n_labels;
@@ -350,6 +367,8 @@ static void trace_loop(struct session *s, int pidfd)
 		}
 		report_exited(s);
 		t = now_s();
+		if (s->libs)
+			bpf_libraries__poll(s->libs, s->loader, &s->loader_opts, t);
 		if (tty && t >= next_beat) {
 			fprintf(stderr, "\rttleak-bpf: tracing for %.0f s ...", t - start);
 			next_beat = t + HEARTBEAT_S;
@@ -401,11 +420,20 @@ static int open_loader(struct session *s)
 	char err[512];
 
 	loader__set_verbose(s->opts->verbose);
+	s->loader_opts = lo;
 	s->loader = loader__open(&lo, err, sizeof(err), &failure);
+	if (!s->loader && s->opts->mode == MODE_ATTACH &&
+	    proc_identity__verify(&s->identity, err, sizeof(err))) {
+		/* The attach failed because the process is gone: say that. */
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return EXIT_UNCERTIFIED;
+	}
 	if (!s->loader) {
 		fprintf(stderr, "ttleak-bpf: %s\n", err);
 		return failure == LOADER_FAIL_ENVIRONMENT ? EXIT_USAGE : EXIT_UNCERTIFIED;
 	}
+	if (s->libs)
+		bpf_libraries__attach(s->libs, s->loader, &lo);
 	if (s->opts->mode == MODE_RUN && loader__trace_tgid(s->loader, s->target.pid)) {
 		fprintf(stderr, "ttleak-bpf: cannot add pid %d to the traced set: %s\n",
 			s->target.pid, strerror(errno));
@@ -435,6 +463,11 @@ static int start(struct session *s, int *pidfd)
 	status = open_loader(s);
 	if (status)
 		return status;
+	/* -p: the probes are in place; are they in the process that was found? */
+	if (s->opts->mode == MODE_ATTACH && proc_identity__verify(&s->identity, err, sizeof(err))) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return EXIT_UNCERTIFIED;
+	}
 	s->started = now_s();
 	if (exports__new(s->opts, s->plan.checks, s->started, &s->exports)) {
 		fprintf(stderr, "ttleak-bpf: out of memory\n");
@@ -444,11 +477,10 @@ static int start(struct session *s, int *pidfd)
 	status = open_record(s, probe_mask);
 	if (status)
 		return status;
-	/* -p: the one process is known now (BPF announces no first event). */
-	if (s->opts->mode == MODE_ATTACH)
-		announce_process(s, (uint32_t)s->target.pid, (uint64_t)(now_s() * 1e9));
 	loader__arm(s->loader);
-	if (privileges__drop_after_attach(err, sizeof(err)) && !s->opts->quiet)
+	/* --all attaches to library files found later, so it keeps what that needs. */
+	if (privileges__drop_after_attach(s->opts->mode == MODE_ALL, err, sizeof(err)) &&
+	    !s->opts->quiet)
 		fprintf(stderr, "ttleak-bpf: warning: %s; tracing on with them\n", err);
 	if (!s->opts->quiet)
 		fprintf(stderr, "ttleak-bpf: attached %zu probes (%s, era %s)%s\n",
@@ -461,7 +493,8 @@ static int start(struct session *s, int *pidfd)
 		}
 		*pidfd = -1;
 	} else if (s->opts->mode == MODE_ATTACH) {
-		*pidfd = (int)syscall(SYS_pidfd_open, s->target.pid, 0);
+		*pidfd = s->identity.pidfd; /* the trace loop's now: it tells the exit */
+		s->identity.pidfd = -1;
 		if (s->stacks)
 			stack_store__note_process(s->stacks, (uint32_t)s->target.pid);
 	}
@@ -498,6 +531,16 @@ static int finish(struct session *s)
 	return status;
 }
 
+static void free_announced(struct session *s)
+{
+	struct announced *a, *tmp;
+
+	HASH_ITER(hh, s->announced, a, tmp) {
+		HASH_DEL(s->announced, a);
+		free(a);
+	}
+}
+
 static void session_free(struct session *s)
 {
 	if (s->log)
@@ -510,27 +553,34 @@ static void session_free(struct session *s)
 	stack_store__free(s->stacks);
 	free(s->labels);
 	free(s->exited);
+	free_announced(s);
+	target__close(&s->target);
+	proc_identity__close(&s->identity);
+	bpf_libraries__free(s->libs);
 }
 
 int bpf_session__run(const struct cli_opts *opts)
 {
-	struct tracker_opts topts = { .attached_mid_run = opts->mode != MODE_RUN };
-	struct session s = { .opts = opts };
+	struct tracker_opts topts = { .attached_mid_run = opts->mode != MODE_RUN,
+				      .max_live = opts->max_live };
+	struct session s = { .opts = opts, .target.fd = -1, .identity.pidfd = -1 };
 	int status, pidfd = -1;
 
+	/* --all resolved each library as it found it. */
 	status = locate(&s);
-	if (!status)
+	if (!status && opts->mode != MODE_ALL)
 		status = resolve_probes(&s);
-	if (!status)
+	if (!status && opts->mode != MODE_ALL)
 		status = choose_layout(&s);
 	if (status)
-		return status;
+		goto out;
 	s.tracker = tracker__new(&topts);
 	if (opts->stacks)
 		s.stacks = stack_store__new();
 	if (!s.tracker || (opts->stacks && !s.stacks)) {
 		fprintf(stderr, "ttleak-bpf: out of memory\n");
-		return EXIT_UNCERTIFIED;
+		status = EXIT_UNCERTIFIED;
+		goto out;
 	}
 	install_signal_handlers();
 	status = start(&s, &pidfd);
@@ -538,6 +588,7 @@ int bpf_session__run(const struct cli_opts *opts)
 		trace_loop(&s, pidfd);
 		status = finish(&s);
 	}
+out:
 	if (pidfd >= 0)
 		close(pidfd);
 	session_free(&s);

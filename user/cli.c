@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "tracker.h"
 
 const char *argp_program_version = "ttleak-bpf 0.1";
 const char *argp_program_bug_address = "the ttleak-bpf issue tracker";
@@ -52,6 +53,7 @@ enum {
 	OPT_METRICS,
 	OPT_USER,
 	OPT_AS_ROOT,
+	OPT_MAX_LIVE,
 };
 
 static const struct argp_option options[] = {
@@ -91,6 +93,11 @@ static const struct argp_option options[] = {
 	  "Struct offsets for this runtime build (key = value lines; see README)", 3 },
 	{ "allow-drops", OPT_ALLOW_DROPS, NULL, 0,
 	  "Do not exit 3 when events were dropped (the report still says so)", 3 },
+	{ "max-live", OPT_MAX_LIVE, "N", 0, "Keep at most N records (live buffers and CBs, "
+	  "programs, devices, findings) per traced process, and as many freed addresses; "
+	  "events past that are dropped and counted, and the run is not certified "
+	  "(default 1000000): a process flooding the probed functions cannot grow the "
+	  "tracer without bound", 3 },
 	{ "ringbuf", OPT_RINGBUF, "KIB", 0, "BPF ring buffer size in KiB, a power of two "
 	  "(default 4096)", 3 },
 	{ "quiet", 'q', NULL, 0, "No progress messages on stderr", 4 },
@@ -162,6 +169,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->ringbuf_bytes = (size_t)v * 1024;
 		break;
 	case OPT_ALL: o->mode = MODE_ALL; break;
+	case OPT_MAX_LIVE:
+		if (parse_long(arg, 1, 1L << 32, &v))
+			argp_error(state, "invalid --max-live '%s': expected a count from 1 to "
+				   "4294967296, e.g. 1000000", arg);
+		o->max_live = (uint64_t)v;
+		break;
 	case OPT_STACKS: o->stacks = true; break;
 	case OPT_IMPORT_PROBE: o->import_module = arg; break;
 	case OPT_USER: o->run_as_user = arg; break;
@@ -227,6 +240,7 @@ int cli__parse(int argc, char **argv, struct cli_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_bytes = 4096 * 1024;
+	o->max_live = TRACKER_MAX_LIVE_DEFAULT;
 	/* argp exits 64 on usage errors and 0 on --help; we want 2 and 0. */
 	argp_err_exit_status = EXIT_USAGE;
 	/* In order: the first non-option starts the command, whose own options

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum cli_mode {
 	MODE_ATTACH,      /* -p PID */
@@ -36,6 +37,7 @@ struct cli_opts {
 	const char *metrics_path; /* --metrics: OpenMetrics text file */
 	const char *run_as_user; /* --user: run mode's command runs as this user */
 	bool as_root;            /* --as-root: run mode's command keeps root */
+	uint64_t max_live;       /* --max-live: per-process record budget of the tracker */
 };
 
 /* Exit statuses of every mode (README, "Exit codes"). */

@@ -144,7 +144,8 @@ static int scan_sections(struct le_elf *e)
 		if (err)
 			return err;
 	}
-	qsort(e->syms, e->n_syms, sizeof(*e->syms), cmp_sym);
+	if (e->n_syms) /* no symbol table at all: syms is NULL, which qsort may not get */
+		qsort(e->syms, e->n_syms, sizeof(*e->syms), cmp_sym);
 	return 0;
 }
 

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #define _GNU_SOURCE /* pipe2 */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -101,32 +99,6 @@ static int from_import(const char *module, struct lib_choice *out)
 	return ret;
 }
 
-static int from_running_process(struct lib_choice *out)
-{
-	char mapped[4096];
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	int ret = -ENOENT;
-
-	while (d && (de = readdir(d)) && ret) {
-		int pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = atoi(de->d_name);
-		if (pid == getpid())
-			continue;
-		if (proc_maps__find_library(pid, TTLEAK_LIB_PREFIX, out->path, sizeof(out->path),
-					    mapped, sizeof(mapped)) == 0) {
-			snprintf(out->how, sizeof(out->how), "mapped by pid %d as %.100s", pid, mapped);
-			ret = 0;
-		}
-	}
-	if (d)
-		closedir(d);
-	return ret;
-}
-
 int lib_locate__for_command(const char *lib, const char *import_module, struct lib_choice *out,
 			    char *err, size_t errlen)
 {
@@ -149,13 +121,4 @@ int lib_locate__for_command(const char *lib, const char *import_module, struct l
 		snprintf(err, errlen, "cannot tell which %s.so the command will load: give --lib PATH, "
 			 "set TT_METAL_HOME, or --import-probe ttnn", TTLEAK_LIB_PREFIX);
 	return -ENOENT;
-}
-
-int lib_locate__for_all(const char *lib, const char *import_module, struct lib_choice *out,
-			char *err, size_t errlen)
-{
-	memset(out, 0, sizeof(*out));
-	if (!lib && from_running_process(out) == 0)
-		return 0;
-	return lib_locate__for_command(lib, import_module, out, err, errlen);
 }

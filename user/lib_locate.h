@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Which libtt_metal.so to probe when no process maps it yet (run mode) or
- * when tracing every process (--all). Uprobes attach to a file, so the probes
- * can be in place before any process loads it.
+ * Which libtt_metal.so to probe when no process maps it yet (run mode, and
+ * --all when no process maps one at start: lib_set.h finds those that are).
+ * Uprobes attach to a file, so the probes can be in place before any
+ * process loads it.
  */
 #ifndef TTLEAK_LIB_LOCATE_H
 #define TTLEAK_LIB_LOCATE_H
@@ -22,8 +23,5 @@ struct lib_choice {
 int lib_locate__for_command(const char *lib, const char *import_module, struct lib_choice *out,
 			    char *err, size_t errlen);
 
-/* --all: --lib, else the library a running process maps, else as above. */
-int lib_locate__for_all(const char *lib, const char *import_module, struct lib_choice *out,
-			char *err, size_t errlen);
 
 #endif /* TTLEAK_LIB_LOCATE_H */

@@ -38,6 +38,17 @@ static long sudo_uid(void)
 	return errno || *end || uid <= 0 ? -1 : uid;
 }
 
+static void clear_inheritable(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return;
+	d[0].inheritable = d[1].inheritable = 0;
+	syscall(SYS_capset, &h, d); /* best effort: the ambient set is what matters */
+}
+
 int privileges__command_identity(const char *user, bool as_root, struct child_identity *who,
 				 char *err, size_t errlen)
 {
@@ -45,6 +56,12 @@ int privileges__command_identity(const char *user, bool as_root, struct child_id
 	long uid;
 
 	memset(who, 0, sizeof(*who));
+	/* The command is forked before the drop after attach: without ambient
+	 * (and inheritable) capabilities an unprivileged tracer granted some
+	 * (setpriv, systemd's AmbientCapabilities=) does not pass them on
+	 * through exec. */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	clear_inheritable();
 	if (as_root || geteuid() != 0)
 		return 0;
 	if (user) {
@@ -67,17 +84,24 @@ int privileges__command_identity(const char *user, bool as_root, struct child_id
 	return fill_identity(pw, who);
 }
 
-static bool kept(unsigned cap)
+/* What attaching takes (privileges.h): kept by --all, which attaches to
+ * library files found while it traces. */
+static const unsigned kept_to_attach[] = { CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON };
+
+static bool kept(unsigned cap, bool keep_attach)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(kept_after_attach) / sizeof(kept_after_attach[0]); i++)
 		if (kept_after_attach[i] == cap)
 			return true;
+	for (i = 0; keep_attach && i < sizeof(kept_to_attach) / sizeof(kept_to_attach[0]); i++)
+		if (kept_to_attach[i] == cap)
+			return true;
 	return false;
 }
 
-int privileges__drop_after_attach(char *err, size_t errlen)
+int privileges__drop_after_attach(bool keep_attach, char *err, size_t errlen)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
@@ -88,7 +112,7 @@ int privileges__drop_after_attach(char *err, size_t errlen)
 		return -errno;
 	}
 	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
-		if (kept(cap))
+		if (kept(cap, keep_attach))
 			continue;
 		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); /* fails without CAP_SETPCAP: harmless */
 		d[cap / 32].effective &= ~(1u << (cap % 32));
@@ -131,4 +155,36 @@ void privileges__describe(char *buf, size_t size)
 			break;
 		len += (size_t)n;
 	}
+}
+
+bool privileges__have(unsigned cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (cap > CAP_LAST_CAP || syscall(SYS_capget, &h, d))
+		return false;
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+void privileges__explain_denied(bool attach, char *buf, size_t size)
+{
+	bool admin = privileges__have(CAP_SYS_ADMIN);
+	bool bpf = admin || privileges__have(CAP_BPF);
+	bool perfmon = admin || privileges__have(CAP_PERFMON);
+
+	if (attach && !admin)
+		snprintf(buf, size, "missing CAP_SYS_ADMIN: since Linux 6.16 (and stable kernels "
+			 "with that change) only CAP_SYS_ADMIN may create uprobes, whatever "
+			 "kernel.perf_event_paranoid says; CAP_BPF and CAP_PERFMON are not enough");
+	else if (!attach && !bpf && !perfmon)
+		snprintf(buf, size, "missing CAP_BPF and CAP_PERFMON");
+	else if (!attach && !bpf)
+		snprintf(buf, size, "missing CAP_BPF");
+	else if (!attach && !perfmon)
+		snprintf(buf, size, "missing CAP_PERFMON (uprobe programs are tracing programs)");
+	else
+		snprintf(buf, size, "refused although the capabilities are held (%s): kernel "
+			 "lockdown or a security module (SELinux, AppArmor) denies it",
+			 attach ? "CAP_SYS_ADMIN" : "CAP_BPF, CAP_PERFMON");
 }

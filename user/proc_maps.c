@@ -244,6 +244,21 @@ cleanup:
 	return err;
 }
 
+int proc_maps__find_mapping(int pid, const char *lib_prefix, struct proc_mapping *out)
+{
+	FILE *f = NULL;
+	int err;
+
+	if (pid <= 0 || !lib_prefix || !out)
+		return -EINVAL;
+	err = open_maps(pid, &f);
+	if (err)
+		return err;
+	err = proc_maps__find_in_stream(f, lib_prefix, out);
+	fclose(f);
+	return err;
+}
+
 int proc_maps__find_inode(int pid, uint32_t dev_major, uint32_t dev_minor, uint64_t inode,
 			  struct proc_mapping *out)
 {

@@ -74,6 +74,10 @@ int proc_maps__find_in_stream(FILE *maps, const char *lib_prefix, struct proc_ma
 int proc_maps__find_library(int pid, const char *lib_prefix, char *host_path, size_t host_size,
 			    char *mapped_path, size_t mapped_size);
 
+/* The mapping itself, for mapped_file__open (which opens the very inode
+ * mapped, see mapped_file.h). Errors as proc_maps__find_library. */
+int proc_maps__find_mapping(int pid, const char *lib_prefix, struct proc_mapping *out);
+
 /*
  * Scan a maps stream for the first mapping of the file with this device and
  * inode (a file given by path, whatever name the process maps it under).

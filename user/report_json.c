@@ -36,6 +36,28 @@ static struct json_object *check_names(uint32_t mask)
 	return a;
 }
 
+/* --all: each library file, its owner and whether it was traced. */
+static struct json_object *libraries_json(const struct run_info *run)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < run->n_libraries; i++) {
+		const struct run_library *l = &run->libraries[i];
+		struct json_object *o = json_object_new_object();
+
+		put_str(o, "path", l->path);
+		put_u64(o, "owner_uid", l->owner);
+		json_object_object_add(o, "untrusted", json_object_new_boolean(l->untrusted));
+		json_object_object_add(o, "traced", json_object_new_boolean(l->traced));
+		put_str(o, "generation", l->generation);
+		put_str(o, "layout_source", l->layout_source);
+		put_str(o, "problem", l->problem);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static struct json_object *run_json(const struct run_info *run, const struct tracker_results *r)
 {
 	struct json_object *o = json_object_new_object(), *drops = json_object_new_object();
@@ -69,6 +91,8 @@ static struct json_object *run_json(const struct run_info *run, const struct tra
 	put_str(o, "stop_reason", run->stop_reason);
 	json_object_object_add(o, "checked", check_names(run->checks));
 	json_object_object_add(o, "not_checked", check_names(CHECK_ALL & ~run->checks));
+	json_object_object_add(o, "libraries", libraries_json(run));
+	put_u64(o, "max_live", run->max_live);
 	json_object_object_add(o, "certified", json_object_new_boolean(verdict__certified(run, r)));
 	json_object_object_add(o, "exit_status", json_object_new_int(verdict__exit_status(run, r)));
 	return o;
@@ -161,6 +185,8 @@ static struct json_object *process_json(const struct run_info *run,
 	put_u64(o, "hooked_allocations", p->hooked_allocs);
 	put_u64(o, "globally_allocated_cbs", p->global_cbs);
 	put_u64(o, "unattributed_cbs", p->unattributed_cbs);
+	put_u64(o, "budget_drops", p->budget_drops);
+	put_u64(o, "records_held", p->held);
 	for (i = 0; i < r->n_devices; i++)
 		if (r->devices[i].tgid == p->tgid)
 			json_object_array_add(devs, device_json(&r->devices[i]));

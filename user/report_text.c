@@ -164,6 +164,26 @@ static void write_stack_stats(FILE *out, const struct run_info *run)
 		st.read_failures, st.truncated, st.unmapped, st.unsymbolized, st.process_gone);
 }
 
+/* --all: every library file, its owner, and whether it is traced. A file
+ * owned by neither root nor the invoking user could be anyone's code. */
+static void write_libraries(FILE *out, const struct run_info *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_libraries; i++) {
+		const struct run_library *l = &run->libraries[i];
+
+		fprintf(out, "  library     ");
+		report__put_untrusted(out, l->path);
+		fprintf(out, "  owner uid %u%s, %s", l->owner, l->untrusted ? " UNTRUSTED (owned by "
+			"neither root nor the invoking user)" : "", l->traced ? "traced" :
+			"NOT TRACED: ");
+		if (!l->traced)
+			report__put_untrusted(out, l->problem);
+		fputc('\n', out);
+	}
+}
+
 static void write_header(FILE *out, const struct run_info *run, const struct tracker_results *r)
 {
 	char status[96];
@@ -205,6 +225,7 @@ static void write_header(FILE *out, const struct run_info *run, const struct tra
 		run->stop_reason ? run->stop_reason : "");
 	if (run->stacks)
 		write_stack_stats(out, run);
+	write_libraries(out, run);
 	if (run->attached_mid_run)
 		fprintf(out, "  attached    %s: buffers allocated before attach are not seen\n",
 			run->pid ? "to a running process" : "while processes ran");
@@ -299,6 +320,11 @@ static void write_process(FILE *out, const struct run_info *run,
 	if (p->unattributed_cbs)
 		fprintf(out, "  %" PRIu64 " CB allocations outside allocate_circular_buffers were "
 			"not attributed to a program\n", p->unattributed_cbs);
+	if (p->budget_drops)
+		fprintf(out, "  WARNING: %" PRIu64 " events dropped: the process went over its budget "
+			"of %" PRIu64 " records (live buffers, CBs, programs, devices, findings; "
+			"--max-live), so its findings are incomplete\n", p->budget_drops,
+			run->max_live);
 }
 
 static void write_sites(FILE *out, const struct finding_group *g)
@@ -475,6 +501,10 @@ static void write_verdict(FILE *out, const struct run_info *run, const struct tr
 		fprintf(out, "\nResult: NOT CERTIFIED: the command failed, so its run cannot be "
 			"certified leak-free%s (exit %d)\n",
 			r->n_findings ? "; the findings above may come from the failure" : "",
+			EXIT_UNCERTIFIED);
+	else if (!verdict__certified(run, r) && !verdict__lost_events(run, r))
+		fprintf(out, "\nResult: NOT CERTIFIED: a library file found mapped could not be "
+			"traced (see 'library' above), so its processes were not watched (exit %d)\n",
 			EXIT_UNCERTIFIED);
 	else if (!verdict__certified(run, r))
 		fprintf(out, "\nResult: NOT CERTIFIED: %" PRIu64 " events were lost or unreadable, "

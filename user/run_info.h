@@ -17,6 +17,17 @@ struct process_label {
 	char command[256];
 };
 
+/* --all: a library file found mapped (or given), traced or not. */
+struct run_library {
+	char path[PATH_MAX];        /* as the first process seen mapping it shows it */
+	uint32_t owner;             /* the file's uid */
+	bool untrusted;             /* owned by neither root nor the invoking user */
+	bool traced;                /* probes attached; else why not in problem */
+	char generation[16];
+	char layout_source[96];
+	char problem[256];
+};
+
 struct run_info {
 	int pid;                    /* -p PID, the run mode's command, 0 for --all */
 	char command[256];          /* the traced command line, "" if unknown */
@@ -37,6 +48,9 @@ struct run_info {
 	const struct stack_store *stacks; /* --stacks, symbolized; NULL otherwise */
 	uint64_t stack_errors[TTLEAK_STACK_ERROR_MAX];
 	const char *stop_reason;    /* "process exited", "interrupted", "duration reached" */
+	const struct run_library *libraries; /* --all: every library file found */
+	size_t n_libraries;
+	uint64_t max_live;          /* the per-process budget (--max-live) */
 };
 
 #endif /* TTLEAK_RUN_INFO_H */

@@ -5,15 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
+#include <unistd.h>
 #include <elfutils/libdwfl.h>
+#include "mapped_file.h"
 #include "proc_maps.h"
 #include "stacks.h"
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
+struct module;
+
 struct mapping {
 	uint64_t start, end, pgoff;
-	const char *module;     /* NULL for data: heap, stacks, anonymous memory */
+	struct module *module;  /* NULL for data: heap, stacks, anonymous memory */
 	bool exec;
 };
 
@@ -26,10 +30,19 @@ struct process_maps {
 	bool gone;              /* could not be read again: the process exited */
 };
 
-/* A module file opened for symbols, once per path. */
+/* A module file, once per device and inode: the same path may name other
+ * files in other mount namespaces. It is opened when first seen, through
+ * the mapping (mapped_file.h), while its process surely runs: never by its
+ * path, which may name another file on the host. */
+struct module_key {
+	uint64_t dev, ino;
+};
+
 struct module {
 	UT_hash_handle hh;
-	char *path;
+	struct module_key key;
+	char *path;             /* as the process mapped it, for reports */
+	int fd;                 /* -1: could not be opened; not symbolized */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	bool tried;
@@ -44,6 +57,7 @@ struct stack {
 	UT_hash_handle hh;
 	struct stack_key key;
 	struct stack_frame *frames;
+	struct module **modules; /* of each frame, NULL when unmapped */
 	size_t n;
 	bool symbolized;
 	bool unplaced;          /* its process was gone before its mappings were read */
@@ -63,20 +77,27 @@ struct stack_store *stack_store__new(void)
 
 /* ---- mappings ---------------------------------------------------------- */
 
-static const char *intern_module(struct stack_store *s, const char *path)
+static struct module *intern_module(struct stack_store *s, int pid,
+				    const struct proc_mapping *pm)
 {
+	struct module_key key = { .dev = ((uint64_t)pm->dev_major << 32) | pm->dev_minor,
+				  .ino = pm->inode };
+	struct stat st;
+	char err[256];
 	struct module *m;
 
-	HASH_FIND_STR(s->modules, path, m);
+	HASH_FIND(hh, s->modules, &key, sizeof(key), m);
 	if (m)
-		return m->path;
+		return m;
 	m = calloc(1, sizeof(*m));
-	if (!m || !(m->path = strdup(path))) {
+	if (!m || !(m->path = strdup(pm->path))) {
 		free(m);
 		return NULL;
 	}
-	HASH_ADD_KEYPTR(hh, s->modules, m->path, strlen(m->path), m);
-	return m->path;
+	m->key = key;
+	m->fd = mapped_file__open(pid, pm, &st, err, sizeof(err));
+	HASH_ADD(hh, s->modules, key, sizeof(key), m);
+	return m;
 }
 
 static int read_maps(struct stack_store *s, struct process_maps *p)
@@ -104,7 +125,8 @@ static int read_maps(struct stack_store *s, struct process_maps *p)
 		v[n].end = pm.end;
 		v[n].pgoff = pm.offset;
 		v[n].exec = strchr(pm.perms, 'x') != NULL;
-		v[n].module = v[n].exec && pm.path[0] == '/' ? intern_module(s, pm.path) : NULL;
+		v[n].module = v[n].exec && pm.path[0] == '/' ? intern_module(s, (int)p->tgid, &pm)
+							       : NULL;
 		n++;
 	}
 	fclose(f);
@@ -193,7 +215,8 @@ static void map_frames(struct stack_store *s, struct process_maps *p, struct sta
 			st->n = i ? i : 1; /* keep frame 0, the probed function, even so */
 			return;
 		}
-		f->module = m->module;
+		st->modules[i] = m->module;
+		f->module = m->module->path;
 		f->offset = f->ip - m->start + m->pgoff;
 	}
 }
@@ -215,7 +238,10 @@ int stack_store__add(struct stack_store *s, uint32_t tgid, int32_t stack_id,
 	for (i = 0; ips && i < n && ips[i]; i++)
 		;
 	st->frames = calloc(i ? i : 1, sizeof(*st->frames));
-	if (!st->frames) {
+	st->modules = calloc(i ? i : 1, sizeof(*st->modules));
+	if (!st->frames || !st->modules) {
+		free(st->frames);
+		free(st->modules);
 		free(st);
 		return -ENOMEM;
 	}
@@ -234,18 +260,20 @@ static const Dwfl_Callbacks offline_callbacks = {
 	.section_address = dwfl_offline_section_address,
 };
 
-static Dwfl_Module *module_open(struct stack_store *s, const char *path)
+/* The file is read through the descriptor opened when it was mapped:
+ * "/proc/self/fd/N" names that file and nothing else. */
+static Dwfl_Module *module_open(struct module *m)
 {
-	struct module *m;
+	char path[64];
 
-	HASH_FIND_STR(s->modules, path, m);
-	if (!m || m->tried)
-		return m ? m->mod : NULL;
+	if (m->tried || m->fd < 0)
+		return m->mod;
 	m->tried = true;
 	m->dwfl = dwfl_begin(&offline_callbacks);
 	if (!m->dwfl)
 		return NULL;
-	m->mod = dwfl_report_offline(m->dwfl, path, path, -1);
+	mapped_file__fd_path(m->fd, path, sizeof(path));
+	m->mod = dwfl_report_offline(m->dwfl, m->path, path, -1);
 	dwfl_report_end(m->dwfl, NULL, NULL);
 	return m->mod;
 }
@@ -281,9 +309,10 @@ static const char *demangle(const char *name)
 
 /* Frame 0 is the probed function's entry; the others are return addresses,
  * so look up the byte before them, which is inside the call. */
-static void symbolize_frame(struct stack_store *s, struct stack_frame *f, bool return_address)
+static void symbolize_frame(struct stack_store *s, struct stack_frame *f, struct module *m,
+			    bool return_address)
 {
-	Dwfl_Module *mod = f->module ? module_open(s, f->module) : NULL;
+	Dwfl_Module *mod = m ? module_open(m) : NULL;
 	Dwfl_Line *line;
 	const char *name, *src;
 	Dwarf_Addr addr;
@@ -327,7 +356,7 @@ void stack_store__symbolize(struct stack_store *s)
 		if (st->symbolized)
 			continue; /* done by an earlier call */
 		for (i = 0; i < st->n; i++)
-			symbolize_frame(s, &st->frames[i], i > 0);
+			symbolize_frame(s, &st->frames[i], st->modules[i], i > 0);
 		if (st->n && !st->unplaced && !reaches_entry(st))
 			s->stats.truncated++;
 		st->symbolized = true;
@@ -365,6 +394,7 @@ void stack_store__free(struct stack_store *s)
 			free((char *)st->frames[i].source);
 		}
 		free(st->frames);
+		free(st->modules);
 		HASH_DEL(s->stacks, st);
 		free(st);
 	}
@@ -376,6 +406,8 @@ void stack_store__free(struct stack_store *s)
 	HASH_ITER(hh, s->modules, m, mtmp) {
 		if (m->dwfl)
 			dwfl_end(m->dwfl);
+		if (m->fd >= 0)
+			close(m->fd);
 		free(m->path);
 		HASH_DEL(s->modules, m);
 		free(m);

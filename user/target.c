@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "mapped_file.h"
 #include "proc_maps.h"
 #include "target.h"
 
@@ -114,6 +115,34 @@ static int check_mapped(int pid, const char *lib, const struct stat *st, char *e
 	return -ENOENT;
 }
 
+/* The library pid maps, opened through its mapping. */
+static int open_mapped_library(int pid, struct target *t, char *err, size_t errlen)
+{
+	struct proc_mapping *m = malloc(sizeof(*m));
+	struct stat st;
+	int ret;
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = proc_maps__find_mapping(pid, TTLEAK_LIB_PREFIX, m);
+	if (ret) {
+		free(m);
+		return describe_maps_error(ret, pid, err, errlen);
+	}
+	ret = mapped_file__open(pid, m, &st, err, errlen);
+	if (ret >= 0) {
+		t->fd = ret;
+		mapped_file__fd_path(t->fd, t->host_path, sizeof(t->host_path));
+		/* As the maps show it: a newline stays "\012", which is printable. */
+		snprintf(t->mapped_path, sizeof(t->mapped_path), "%s", m->path);
+		ret = 0;
+	}
+	free(m);
+	return ret;
+}
+
 int target__resolve(int pid, const char *lib, struct target *t, char *err, size_t errlen)
 {
 	struct stat st;
@@ -121,6 +150,7 @@ int target__resolve(int pid, const char *lib, struct target *t, char *err, size_
 	int ret;
 
 	memset(t, 0, sizeof(*t));
+	t->fd = -1;
 	t->pid = pid;
 	if (pid) {
 		if (kill(pid, 0) != 0 && errno == ESRCH)
@@ -137,7 +167,12 @@ int target__resolve(int pid, const char *lib, struct target *t, char *err, size_
 		snprintf(t->mapped_path, sizeof(t->mapped_path), "%s", lib);
 		return 0;
 	}
-	ret = proc_maps__find_library(pid, TTLEAK_LIB_PREFIX, t->host_path, sizeof(t->host_path),
-				      t->mapped_path, sizeof(t->mapped_path));
-	return ret ? describe_maps_error(ret, pid, err, errlen) : 0;
+	return open_mapped_library(pid, t, err, errlen);
+}
+
+void target__close(struct target *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
 }

@@ -23,10 +23,18 @@
 
 struct tracker;
 
+/* Records the tracker keeps per process (live buffers, CBs, programs,
+ * devices, freed addresses, findings) unless told otherwise: a process
+ * flooding the probed functions cannot grow the tracer without bound. */
+#define TRACKER_MAX_LIVE_DEFAULT 1000000
+
 struct tracker_opts {
 	/* The tracer attached to an already-running process: frees of unknown
 	 * buffers are allocations made before attach, not anomalies. */
 	bool attached_mid_run;
+	/* Per-process budget of records (0: TRACKER_MAX_LIVE_DEFAULT). Events
+	 * that would need more are dropped and counted in budget_drops. */
+	uint64_t max_live;
 };
 
 enum finding_kind {
@@ -131,6 +139,8 @@ struct tracker_process_info {
 	uint64_t implausible;      /* events with impossible values (sum of the reasons) */
 	uint64_t implausible_by[IMPLAUSIBLE_REASON_MAX];
 	uint64_t unattributed_cbs; /* CB allocations outside allocate_circular_buffers */
+	uint64_t held;             /* records kept for it now (see tracker_opts.max_live) */
+	uint64_t budget_drops;     /* events dropped because it was over its budget */
 };
 
 struct tracker_results {

@@ -29,14 +29,28 @@ void verdict__filter(struct tracker_results *r, uint32_t checks)
 	r->n_findings = kept;
 }
 
-static uint64_t dropped_events(const struct run_info *run)
+/* Lost in BPF (ring buffer full) or by the tracker (a process over its
+ * --max-live budget). */
+static uint64_t dropped_events(const struct run_info *run, const struct tracker_results *r)
 {
 	uint64_t n = 0;
 	size_t i;
 
 	for (i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
 		n += run->drops[i];
+	for (i = 0; i < r->n_processes; i++)
+		n += r->processes[i].budget_drops;
 	return n;
+}
+
+static bool libraries_untraced(const struct run_info *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_libraries; i++)
+		if (!run->libraries[i].traced)
+			return true;
+	return false;
 }
 
 /* Events whose fields could not be read or cannot be true. */
@@ -52,7 +66,7 @@ static uint64_t bad_events(const struct tracker_results *r)
 
 uint64_t verdict__lost_events(const struct run_info *run, const struct tracker_results *r)
 {
-	return dropped_events(run) + bad_events(r);
+	return dropped_events(run, r) + bad_events(r);
 }
 
 bool verdict__command_failed(const struct run_info *run)
@@ -65,8 +79,8 @@ bool verdict__certified(const struct run_info *run, const struct tracker_results
 {
 	/* --allow-drops accepts lost events, never unreadable ones: those
 	 * mean the layout is wrong and every number may be. */
-	return bad_events(r) == 0 && (dropped_events(run) == 0 || run->allow_drops) &&
-	       !verdict__command_failed(run);
+	return bad_events(r) == 0 && (dropped_events(run, r) == 0 || run->allow_drops) &&
+	       !verdict__command_failed(run) && !libraries_untraced(run);
 }
 
 int verdict__exit_status(const struct run_info *run, const struct tracker_results *r)

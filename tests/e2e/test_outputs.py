@@ -16,12 +16,12 @@ FINDING_KINDS = ("cb_tracking", "reclaimed_at_close", "never_freed", "growth", "
 
 
 def workload(build, leaks="all", iterations="12", rate="20"):
-    return [build.sim("gen2026", "ttsim_workload"), "--devices", "2", "--programs", "2",
+    return [build.sim("e5/rel", "ttsim_workload"), "--devices", "2", "--programs", "2",
             "--iterations", iterations, "--rate", rate, "--leaks", leaks]
 
 
 def lib_args(build):
-    return ["--lib", build.sim("gen2026", "libtt_metal.so")]
+    return ["--lib", build.sim("e5/rel", "libtt_metal.so")]
 
 
 def chip_key(chip_id, device_ptr):

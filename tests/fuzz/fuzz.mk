@@ -2,6 +2,8 @@
 #   fuzz_event_log   the --replay event log reader   (user/event_log.c)
 #   fuzz_proc_maps   the /proc/PID/maps parser       (user/proc_maps.c)
 #   fuzz_layout      the --layout file parser        (user/layout.c)
+#   fuzz_elf         the runtime library's ELF/DWARF readers (user/layout_dwarf.c,
+#                    user/layout_evidence.c, user/symbols.c)
 # Included from the top Makefile.
 #
 #   make fuzz                 each harness for FUZZ_TIME seconds (default 60)
@@ -18,7 +20,7 @@ FUZZ_CC         ?= $(CLANG)
 FUZZ_TIME       ?= 60
 FUZZ_SMOKE_TIME ?= 10
 FUZZ_DIR        := $(OUTPUT)/fuzz
-FUZZ_NAMES      := event_log proc_maps layout
+FUZZ_NAMES      := event_log proc_maps layout elf
 FUZZ_BINS       := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all $(WARNINGS) -std=gnu11 -Iinclude -Iuser
@@ -33,7 +35,7 @@ $(FUZZ_DIR):
 
 $(FUZZ_BINS): $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.mk | $(FUZZ_DIR)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) $(FUZZ_LDLIBS) -o $@
 
 # $(1): harness name, $(2): seconds. New inputs go to the first corpus
 # directory, never to the committed seeds.
@@ -57,3 +59,11 @@ fuzz: $(FUZZ_BINS)
 
 fuzz-smoke: $(FUZZ_BINS)
 	$(foreach h,$(FUZZ_NAMES),$(call fuzz_run,$(h),$(FUZZ_SMOKE_TIME)))
+
+# fuzz_elf: the library's ELF/DWARF readers, with what they link (libelf,
+# libdw, capstone, and libstdc++ for __cxa_demangle). Its seeds
+# (tests/fuzz/corpus/elf/) are small ELF files: a -g library with
+# tt::tt_metal::Buffer six inline namespaces deep, one with a .gnu_debuglink,
+# a truncated one.
+$(FUZZ_DIR)/fuzz_elf: user/layout_dwarf.c user/layout_evidence.c user/symbols.c
+$(FUZZ_DIR)/fuzz_elf: FUZZ_LDLIBS := -lelf -ldw -lz -lcapstone -lstdc++

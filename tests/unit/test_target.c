@@ -65,10 +65,6 @@ static void expect_lib_refused(const char *path, const char *kind)
 	assert_int_not_equal(lib_locate__for_command(path, NULL, c, err, sizeof(err)), 0);
 	if (!strstr(err, kind))
 		fail_msg("run mode: '%s' lacks '%s'", err, kind);
-	err[0] = '\0';
-	assert_int_not_equal(lib_locate__for_all(path, NULL, c, err, sizeof(err)), 0);
-	if (!strstr(err, kind))
-		fail_msg("--all: '%s' lacks '%s'", err, kind);
 	free(t);
 	free(c);
 }
