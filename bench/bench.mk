@@ -59,19 +59,19 @@ $(BENCH_BIN)/uprobe_cost: bench/uprobe_cost.c bench/insn_targets.S
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_C_CFLAGS) $(LDFLAGS) $^ -o $@
 
-# ---- C++ programs on the simulated runtime (2026 generation) -------------------------------
+# ---- C++ programs on the simulated runtime (era e5) -------------------------------
 
 # A private copy of the simulated runtime: uprobes belong to a file (inode), and a tracer
-# attached machine-wide to $(OUTPUT)/sim/gen2026/libtt_metal.so (the end-to-end tests' run
+# attached machine-wide to $(OUTPUT)/sim/e5/rel/libtt_metal.so (the end-to-end tests' run
 # mode, or anyone's --all) would otherwise trap inside the benchmarks too.
-$(BENCH_SIM)/libtt_metal.so: $(OUTPUT)/sim/gen2026/libtt_metal.so
+$(BENCH_SIM)/libtt_metal.so: $(OUTPUT)/sim/e5/rel/libtt_metal.so
 	$(call msg,COPY,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)cp $< $@.tmp && mv $@.tmp $@
 
 # RUNPATH (not RPATH), so that LD_LIBRARY_PATH can put a compiler variant of the
 # runtime in its place (the probe placement section does).
-BENCH_CXXFLAGS := -O2 -std=c++17 $(WARNINGS) -Itests/sim/runtime -Ibench -DTTSIM_GEN=2026 -MMD -MP
+BENCH_CXXFLAGS := -O2 -std=c++17 $(WARNINGS) -Itests/sim/runtime -Ibench -DTTSIM_ERA=e5 -MMD -MP
 BENCH_SIM_LINK  = -L$(BENCH_SIM) -ltt_metal -Wl,--enable-new-dtags -Wl,-rpath,$(abspath $(BENCH_SIM))
 BENCH_SIM_PROGS := kinds op_loop alloc_storm
 
@@ -84,7 +84,7 @@ $(patsubst %,$(BENCH_BIN)/%,$(BENCH_SIM_PROGS)): $(BENCH_BIN)/%: bench/%.cpp $(B
 
 BENCH_VARIANTS := gcc-O2 gcc-O3 gcc-O2-cf gcc-O3-cf clang-O2 clang-O3 clang-O2-cf clang-O3-cf
 BENCH_VAR_LIBS := $(patsubst %,$(BENCH_OUT)/variants/%/libtt_metal.so,$(BENCH_VARIANTS))
-BENCH_VAR_BASE := -MMD -MP -fPIC -fvisibility-inlines-hidden -std=c++17 -Itests/sim/runtime -DTTSIM_GEN=2026
+BENCH_VAR_BASE := -MMD -MP -fPIC -fvisibility-inlines-hidden -std=c++17 -Itests/sim/runtime -DTTSIM_ERA=e5
 # Compiler and flags of one variant, from its name: gcc|clang, O2|O3, -cf.
 bench_var_cxx   = $(if $(findstring clang,$(1)),$(CLANG)++,g++)
 bench_var_flags = -$(word 2,$(subst -, ,$(1))) $(if $(findstring -cf,$(1)),-fcf-protection=full,-fcf-protection=none)

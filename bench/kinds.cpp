@@ -110,7 +110,7 @@ void buffer_block(metal::IDevice* dev, Region& alloc, Region& free, int pass) {
 }
 
 std::shared_ptr<metal::Program> program_with_cbs(unsigned cbs) {
-    static const CoreRangeSet grid(CoreRange({0, 0}, {7, 7}));
+    static const metal::CoreRangeSet grid(metal::CoreRange({0, 0}, {7, 7}));
     auto p = std::make_shared<metal::Program>();
     for (unsigned i = 0; i < cbs; ++i) {
         metal::CreateCircularBuffer(*p, grid, {2048, static_cast<std::uint8_t>(i), 2048});

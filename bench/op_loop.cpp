@@ -84,7 +84,7 @@ struct Loop {
     unsigned long events[3] = {0, 0, 0};  // per pass, by the probe plan: allocs, frees, layouts
 
     explicit Loop(const Options& o) : opt(o) {
-        static const CoreRangeSet grid(CoreRange({0, 0}, {7, 7}));
+        static const metal::CoreRangeSet grid(metal::CoreRange({0, 0}, {7, 7}));
         for (int d = 0; d < o.devices; ++d) {
             devices.push_back(metal::CreateDevice(d));
             for (unsigned op = 0; op < kOpTypes; ++op) {

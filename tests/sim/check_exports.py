@@ -1,138 +1,172 @@
 #!/usr/bin/env python3
-"""Check that a simulated libtt_metal.so exports the functions the tracer probes, under
-their real signatures (demangled names), per API generation.
+"""Check that each simulated libtt_metal.so exports what the real runtime of its era exports,
+under the real signatures (demangled names), and keeps hidden what the real one keeps hidden.
 
-The expected signatures are written by hand from shared/TTMETAL_API.md ("Functions of
-interest" for 2026 main, "Mid-2025 differences" for mid 2025), not derived from the
-simulation's sources, so a drift in either shows up here. Also checked:
-  - destructors export both D1 and D2 at one address (probing both fires twice);
-  - no two probed functions share an address (folded bodies would merge probes);
-  - names of the other generation and inline accessors are absent;
-  - calls made inside the library reach the probed functions (a call or tail jump in the
-    caller's disassembly), i.e. they were not inlined away from under a uprobe.
+The expected signatures are written by hand from shared/TTMETAL_API.md (era table, "Functions
+of interest") and the upstream commits named in runtime/gen.hpp, not derived from the
+simulation's sources, so a drift in either shows up here. Per variant and build:
+  - every probed function and every accessor the tracer decodes is a global text symbol of
+    .dynsym; destructors have D1 and D2 at one address; no two share an address;
+  - names of other eras are absent; Device::id() is not in .dynsym but is a local symbol of
+    .symtab in the non-stripped builds; Buffer's header-inline accessors are not exported;
+  - the vtables of IDevice, Device and distributed::MeshDevice are exported;
+  - calls inside the library reach the probed functions (a call or jump in the caller's
+    disassembly, directly or through helpers), i.e. they were not inlined away.
 
-Usage: check_exports.py [--gen2026 LIB] [--gen2025 LIB]
-Exit 0 and a pass line per library, or 1 listing what is wrong.
+Usage: check_exports.py --build BUILD/sim [--variant V ...]
+Exit 0 and one line per library, or 1 listing what is wrong.
 """
 import argparse
+import os
 import re
 import subprocess
 import sys
 
 NS = "tt::tt_metal::"
-ALLOCATOR_ID_2026 = "ttsl::StrongType<unsigned int, tt::tt_metal::AllocatorIDTag>"
+VARIANTS = {"e1": 1, "e2": 2, "e3": 3, "e4": 4, "e5": 5, "pimpl": 5, "e5x": 5}
+BUILDS = ("g", "rel", "strip")
+EXTRA_BUILDS = {"e5": ("fp", "cf")}
+ALLOCATOR_ID = "ttsl::StrongType<unsigned int, tt::tt_metal::AllocatorIDTag>"
+VTABLES = ["_ZTVN2tt8tt_metal7IDeviceE", "_ZTVN2tt8tt_metal6DeviceE",
+           "_ZTVN2tt8tt_metal11distributed10MeshDeviceE"]
 
-# 2026 main, from TTMETAL_API.md.
-EXPECTED_2026 = [
-    NS + "GraphTracker::instance()",
-    NS + "GraphTracker::track_allocate(tt::tt_metal::Buffer const*)",
-    NS + "GraphTracker::track_deallocate(tt::tt_metal::Buffer*)",
-    NS + "GraphTracker::track_allocate_cb(CoreRangeSet const&, unsigned long, unsigned long, bool, "
-    "tt::tt_metal::IDevice const*)",
-    NS + "GraphTracker::track_deallocate_cb(tt::tt_metal::IDevice const*)",
-    NS + "GraphTracker::track_program(tt::tt_metal::Program*, tt::tt_metal::IDevice const*)",
-    NS + "AllocatorImpl::allocate_buffer(tt::tt_metal::Buffer*)",
-    NS + "AllocatorImpl::deallocate_buffer(tt::tt_metal::Buffer*)",
-    NS + "AllocatorImpl::deallocate_buffers()",
-    NS + "AllocatorImpl::clear()",
-    NS + "BankManager::allocate_buffer(unsigned long, unsigned long, bool, CoreRangeSet const&, "
-    "std::optional<unsigned int>, " + ALLOCATOR_ID_2026 + ")",
-    NS + "BankManager::deallocate_buffer(unsigned long, " + ALLOCATOR_ID_2026 + ")",
-    NS + "BankManager::deallocate_all()",
-    NS + "detail::ProgramImpl::~ProgramImpl()",
-    NS + "detail::ProgramImpl::allocate_circular_buffers(tt::tt_metal::IDevice const*)",
-    NS + "detail::ProgramImpl::deallocate_circular_buffers()",
-    NS + "detail::ProgramImpl::allocate_kernel_bin_buf_on_device(tt::tt_metal::IDevice*)",
-    NS + "detail::ProgramImpl::add_circular_buffer(CoreRangeSet const&, tt::tt_metal::CircularBufferConfig const&)",
-    NS + "Program::~Program()",
-    NS + "Device::close()",
-    NS + "distributed::MeshDevice::close()",
-    NS + "CloseDevice(tt::tt_metal::IDevice*)",
-]
 
-# Mid 2025: the 2026 list with the documented differences applied.
-EXPECTED_2025 = [
-    NS + "GraphTracker::instance()",
-    NS + "GraphTracker::track_allocate(tt::tt_metal::Buffer const*)",
-    NS + "GraphTracker::track_deallocate(tt::tt_metal::Buffer*)",
-    NS + "GraphTracker::track_allocate_cb(CoreRangeSet const&, unsigned long, unsigned long, bool, "
-    "tt::tt_metal::IDevice const*)",
-    NS + "GraphTracker::track_deallocate_cb()",
-    NS + "GraphTracker::track_program(tt::tt_metal::Program*)",
-    NS + "Allocator::allocate_buffer(tt::tt_metal::Buffer*)",
-    NS + "Allocator::deallocate_buffer(tt::tt_metal::Buffer*)",
-    NS + "Allocator::deallocate_buffers()",
-    NS + "Allocator::clear()",
-    NS + "BankManager::allocate_buffer(unsigned long, unsigned long, bool, CoreRangeSet const&, "
-    "std::optional<unsigned int>)",
-    NS + "BankManager::deallocate_buffer(unsigned long)",
-    NS + "BankManager::deallocate_all()",
-    NS + "detail::ProgramImpl::~ProgramImpl()",
-    NS + "Program::allocate_circular_buffers(tt::tt_metal::IDevice const*)",
-    NS + "detail::ProgramImpl::deallocate_circular_buffers()",
-    NS + "detail::ProgramImpl::allocate_kernel_bin_buf_on_device(tt::tt_metal::IDevice*)",
-    NS + "detail::ProgramImpl::add_circular_buffer(CoreRangeSet const&, tt::tt_metal::CircularBufferConfig const&)",
-    NS + "Program::~Program()",
-    NS + "Device::close()",
-    NS + "distributed::MeshDevice::close()",
-    NS + "CloseDevice(tt::tt_metal::IDevice*)",
-]
+def crs(era):
+    """CoreRangeSet moved into tt::tt_metal on 2025-11-07 (e9debc31): E3 on."""
+    return ("tt::tt_metal::" if era >= 3 else "") + "CoreRangeSet const&"
 
-# What must not be there: the other generation's names, and inline accessors.
-ABSENT_2026 = [
-    NS + "Allocator::allocate_buffer(tt::tt_metal::Buffer*)",
-    NS + "Program::allocate_circular_buffers(tt::tt_metal::IDevice const*)",
-    NS + "GraphTracker::track_deallocate_cb()",
-    NS + "GraphTracker::track_program(tt::tt_metal::Program*)",
-    NS + "Device::id() const",
-]
-ABSENT_2025 = [
-    NS + "AllocatorImpl::allocate_buffer(tt::tt_metal::Buffer*)",
-    NS + "detail::ProgramImpl::allocate_circular_buffers(tt::tt_metal::IDevice const*)",
-    NS + "GraphTracker::track_deallocate_cb(tt::tt_metal::IDevice const*)",
-    NS + "GraphTracker::track_program(tt::tt_metal::Program*, tt::tt_metal::IDevice const*)",
-    NS + "Device::id() const",
-]
 
-# (caller, callee) pairs that TTMETAL_API.md's call order ("What happens, in order") implies.
-CALLS_2026 = [
-    (NS + "Buffer::allocate_impl()", NS + "AllocatorImpl::allocate_buffer(tt::tt_metal::Buffer*)"),
-    (NS + "Buffer::allocate_impl()", NS + "GraphTracker::track_allocate(tt::tt_metal::Buffer const*)"),
-    (NS + "Buffer::deallocate_impl()", NS + "GraphTracker::track_deallocate(tt::tt_metal::Buffer*)"),
-    (NS + "Buffer::deallocate_impl()", NS + "AllocatorImpl::deallocate_buffer(tt::tt_metal::Buffer*)"),
-    (NS + "AllocatorImpl::allocate_buffer(tt::tt_metal::Buffer*)", EXPECTED_2026[10]),
-    (NS + "AllocatorImpl::deallocate_buffer(tt::tt_metal::Buffer*)", EXPECTED_2026[11]),
-    (NS + "AllocatorImpl::clear()", NS + "AllocatorImpl::deallocate_buffers()"),
-    (NS + "AllocatorImpl::deallocate_buffers()", NS + "BankManager::deallocate_all()"),
-    (NS + "Device::close()", NS + "AllocatorImpl::clear()"),
-    (NS + "detail::ProgramImpl::~ProgramImpl()", NS + "detail::ProgramImpl::deallocate_circular_buffers()"),
-    (NS + "detail::ProgramImpl::deallocate_circular_buffers()",
-     NS + "GraphTracker::track_deallocate_cb(tt::tt_metal::IDevice const*)"),
-]
-CALLS_2025 = [
-    (NS + "Buffer::allocate_impl()", NS + "Allocator::allocate_buffer(tt::tt_metal::Buffer*)"),
-    (NS + "Buffer::allocate_impl()", NS + "GraphTracker::track_allocate(tt::tt_metal::Buffer const*)"),
-    (NS + "Buffer::deallocate_impl()", NS + "GraphTracker::track_deallocate(tt::tt_metal::Buffer*)"),
-    (NS + "Buffer::deallocate_impl()", NS + "Allocator::deallocate_buffer(tt::tt_metal::Buffer*)"),
-    (NS + "Allocator::allocate_buffer(tt::tt_metal::Buffer*)", EXPECTED_2025[10]),
-    (NS + "Allocator::deallocate_buffer(tt::tt_metal::Buffer*)", EXPECTED_2025[11]),
-    (NS + "Allocator::clear()", NS + "Allocator::deallocate_buffers()"),
-    (NS + "Allocator::deallocate_buffers()", NS + "BankManager::deallocate_all()"),
-    (NS + "Device::close()", NS + "Allocator::deallocate_buffers()"),
-    (NS + "Program::~Program()", NS + "detail::ProgramImpl::deallocate_circular_buffers()"),
-    (NS + "detail::ProgramImpl::deallocate_circular_buffers()", NS + "GraphTracker::track_deallocate_cb()"),
-]
+def allocator(era):
+    return NS + ("AllocatorImpl::" if era >= 3 else "Allocator::")
+
+
+def bank_manager(era):
+    suffix = ", " + ALLOCATOR_ID if era >= 2 else ""
+    return [NS + "BankManager::allocate_buffer(unsigned long, unsigned long, bool, " + crs(era) +
+            ", std::optional<unsigned int>" + suffix + ")",
+            NS + "BankManager::deallocate_buffer(unsigned long" + suffix + ")",
+            NS + "BankManager::deallocate_all()"]
+
+
+def expected(era):
+    alloc = allocator(era)
+    names = [
+        NS + "GraphTracker::instance()",
+        NS + "GraphTracker::track_allocate(tt::tt_metal::Buffer const*)",
+        NS + "GraphTracker::track_deallocate(tt::tt_metal::Buffer*)",
+        NS + "GraphTracker::track_allocate_cb(" + crs(era) + ", unsigned long, unsigned long, bool, "
+        "tt::tt_metal::IDevice const*)",
+        NS + "GraphTracker::track_deallocate_cb(tt::tt_metal::IDevice const*)",
+        NS + "GraphTracker::track_program(tt::tt_metal::Program*, tt::tt_metal::IDevice const*)",
+        NS + "GraphTracker::hook_allocate(tt::tt_metal::Buffer const*)",
+        NS + "GraphTracker::hook_deallocate(tt::tt_metal::Buffer*)",
+        alloc + "allocate_buffer(tt::tt_metal::Buffer*)",
+        alloc + "deallocate_buffer(tt::tt_metal::Buffer*)",
+        alloc + "deallocate_buffers()",
+        alloc + "clear()",
+        alloc + "get_alignment(tt::tt_metal::BufferType) const",
+        *bank_manager(era),
+        NS + "detail::ProgramImpl::~ProgramImpl()",
+        NS + "detail::ProgramImpl::allocate_circular_buffers(tt::tt_metal::IDevice const*)",
+        NS + "detail::ProgramImpl::allocate_kernel_bin_buf_on_device(tt::tt_metal::IDevice*)",
+        NS + "detail::ProgramImpl::add_circular_buffer(" + crs(era) + ", tt::tt_metal::CircularBufferConfig const&)",
+        NS + "Program::~Program()",
+        NS + "Device::close()",
+        NS + "distributed::MeshDevice::close()",
+        NS + "distributed::MeshDevice::id() const",
+        NS + "CloseDevice(tt::tt_metal::IDevice*)",
+        NS + "Buffer::allocate_impl()",
+        NS + "Buffer::deallocate_impl()",
+        # The accessors the tracer decodes (buffer.cpp of every era).
+        NS + "Buffer::address() const",
+        NS + "Buffer::page_size() const",
+        NS + "Buffer::num_pages() const",
+        NS + "Buffer::is_dram() const",
+        NS + "Buffer::is_l1() const",
+        NS + "Buffer::is_trace() const",
+        NS + "Buffer::is_valid_region(tt::tt_metal::BufferRegion const&) const",
+        NS + "Buffer::alignment() const",
+    ]
+    if era == 1:
+        names.append(NS + "Program::allocate_circular_buffers(tt::tt_metal::IDevice const*)")
+    if era >= 3:
+        names += [NS + "Buffer::allocator() const",
+                  NS + "AllocatorImpl::~AllocatorImpl()",
+                  NS + "AllocatorImpl::view() const",
+                  NS + "Allocator::deallocate_buffers()",
+                  NS + "distributed::MeshDeviceImpl::id() const",
+                  NS + "distributed::MeshDeviceImpl::close_impl(tt::tt_metal::distributed::MeshDevice*)"]
+    if era >= 5:
+        names.append(NS + "detail::ProgramImpl::deallocate_circular_buffers()")
+    return names
+
+
+def absent(era):
+    other = 1 if era >= 3 else 3
+    names = [
+        NS + "Device::id() const",
+        NS + "Buffer::size() const",
+        NS + "Buffer::device() const",
+        NS + "Buffer::buffer_type() const",
+        allocator(other) + "allocate_buffer(tt::tt_metal::Buffer*)",
+        NS + "detail::ProgramImpl::add_circular_buffer(" + crs(other) + ", tt::tt_metal::CircularBufferConfig const&)",
+        *bank_manager(2 if era == 1 else 1)[:2],
+    ]
+    if era != 1:
+        names.append(NS + "Program::allocate_circular_buffers(tt::tt_metal::IDevice const*)")
+    if era < 3:
+        names.append(NS + "Buffer::allocator() const")  # inline in the header before the split
+    if era < 5:
+        names.append(NS + "detail::ProgramImpl::deallocate_circular_buffers()")
+    return names
+
+
+def calls(era):
+    alloc = allocator(era)
+    edges = [
+        (NS + "Buffer::allocate_impl()", alloc + "allocate_buffer(tt::tt_metal::Buffer*)"),
+        (NS + "Buffer::allocate_impl()", NS + "GraphTracker::hook_allocate(tt::tt_metal::Buffer const*)"),
+        (NS + "Buffer::allocate_impl()", NS + "GraphTracker::track_allocate(tt::tt_metal::Buffer const*)"),
+        (NS + "Buffer::deallocate_impl()", NS + "GraphTracker::track_deallocate(tt::tt_metal::Buffer*)"),
+        (NS + "Buffer::deallocate_impl()", alloc + "deallocate_buffer(tt::tt_metal::Buffer*)"),
+        (alloc + "allocate_buffer(tt::tt_metal::Buffer*)", bank_manager(era)[0]),
+        (alloc + "deallocate_buffer(tt::tt_metal::Buffer*)", bank_manager(era)[1]),
+        (alloc + "deallocate_buffers()", NS + "BankManager::deallocate_all()"),
+        (NS + "Buffer::alignment() const", alloc + "get_alignment(tt::tt_metal::BufferType) const"),
+        (NS + "distributed::MeshDevice::close()", alloc + "clear()"),  # ~SubDeviceManager, every era
+    ]
+    if era >= 2:
+        edges += [(NS + "distributed::MeshDevice::close()", alloc + "deallocate_buffers()")]
+    if era <= 2:  # ~SubDeviceManager on the device's allocator
+        edges += [(NS + "Device::close()", alloc + "clear()")]
+    if era == 2:
+        edges += [(NS + "Device::close()", alloc + "deallocate_buffers()")]
+    if era == 1:
+        edges += [(NS + "Device::close()", NS + "Buffer::deallocate_impl()"),
+                  (NS + "Program::allocate_circular_buffers(tt::tt_metal::IDevice const*)",
+                   NS + "detail::ProgramImpl::allocate_circular_buffers(tt::tt_metal::IDevice const*)")]
+    if era >= 3:
+        edges += [(NS + "Device::close()", NS + "AllocatorImpl::~AllocatorImpl()"),
+                  (NS + "Buffer::allocator() const", NS + "AllocatorImpl::view() const"),
+                  (NS + "distributed::MeshDevice::id() const", NS + "distributed::MeshDeviceImpl::id() const")]
+    if era >= 5:
+        edges += [(NS + "detail::ProgramImpl::~ProgramImpl()", NS + "detail::ProgramImpl::deallocate_circular_buffers()"),
+                  (NS + "detail::ProgramImpl::deallocate_circular_buffers()",
+                   NS + "GraphTracker::track_deallocate_cb(tt::tt_metal::IDevice const*)")]
+    return edges
+
+
+def run(*cmd):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
 
 
 def call_graph(lib):
-    """{function: set of functions it calls or tail-jumps to}, from the disassembly.
+    """{function: set of functions it calls or jumps to}, from the disassembly.
     Split-off parts ("[clone .cold]") count as their function."""
-    out = subprocess.run(["objdump", "-d", "-C", "--no-show-raw-insn", lib],
-                         check=True, capture_output=True, text=True).stdout
     header = re.compile(r"^[0-9a-f]+ <(.+)>:$")
     target = re.compile(r"\s(?:call|jmp)\s+[0-9a-f]+ <(.+?)(?:@plt)?(?:\+0x[0-9a-f]+)?>$")
     graph, current = {}, None
-    for line in out.splitlines():
+    for line in run("objdump", "-d", "-C", "--no-show-raw-insn", lib).splitlines():
         m = header.match(line)
         if m:
             current = graph.setdefault(re.sub(r" \[clone [^]]*\]$", "", m.group(1)), set())
@@ -143,76 +177,93 @@ def call_graph(lib):
     return graph
 
 
-def exported_functions(lib):
-    """{demangled name: [(mangled, address)]} for the defined text symbols of .dynsym."""
-    def nm(*flags):
-        out = subprocess.run(["nm", "-D", "--defined-only", "--no-sort", *flags, lib],
-                             check=True, capture_output=True, text=True).stdout
-        return out.splitlines()
+def reaches(graph, caller, callee, depth=4):
+    """True if callee is called from caller directly or through at most `depth` helpers."""
+    frontier, seen = {caller}, set()
+    for _ in range(depth + 1):
+        nxt = set()
+        for f in frontier:
+            for c in graph.get(f, ()):
+                if c == callee:
+                    return True
+                if c not in seen:
+                    seen.add(c)
+                    nxt.add(c)
+        frontier = nxt
+    return False
 
-    raw, demangled = nm(), nm("-C")
+
+def symbols(lib, dynamic):
+    """{demangled name: [(mangled, kind, address)]}."""
+    flags = ["-D", "--defined-only"] if dynamic else ["--defined-only"]
+    raw, demangled = run("nm", *flags, "--no-sort", lib).splitlines(), run("nm", *flags, "--no-sort", "-C", lib).splitlines()
     if len(raw) != len(demangled):
         raise RuntimeError(f"nm listed {len(raw)} mangled and {len(demangled)} demangled symbols")
-    functions = {}
+    table = {}
     for r, d in zip(raw, demangled):
-        addr, kind, mangled = r.split(" ", 2)
-        if kind != "T":  # global, strong, in .text: a real out-of-line function
+        parts = r.split(" ", 2)
+        if len(parts) != 3:
             continue
-        name = d.split(" ", 2)[2]
-        functions.setdefault(name, []).append((mangled, int(addr, 16)))
-    return functions
+        addr, kind, mangled = parts
+        table.setdefault(d.split(" ", 2)[2], []).append((mangled, kind, int(addr, 16)))
+    return table
 
 
-def check(gen, lib):
-    expected, absent, calls = ((EXPECTED_2026, ABSENT_2026, CALLS_2026) if gen == 2026
-                               else (EXPECTED_2025, ABSENT_2025, CALLS_2025))
-    functions = exported_functions(lib)
+def check_library(era, lib, build):
     problems = []
-    probe_addresses = {}
-    for name in expected:
-        symbols = functions.get(name)
-        if not symbols:
-            problems.append(f"missing: {name}")
+    dynsym = symbols(lib, dynamic=True)
+    addresses = {}
+    for name in expected(era):
+        syms = [s for s in dynsym.get(name, []) if s[1] == "T"]
+        if not syms:
+            problems.append(f"missing from .dynsym: {name}")
             continue
         if "::~" in name:
-            kinds = sorted(m[-4:-2] for m, _ in symbols)  # ...D1Ev / ...D2Ev
-            if kinds != ["D1", "D2"] or len({a for _, a in symbols}) != 1:
-                problems.append(f"destructor without D1 and D2 at one address: {name}: {symbols}")
-        for _, addr in symbols:
-            other = probe_addresses.setdefault(addr, name)
+            kinds = sorted(m[-4:-2] for m, _, _ in syms)
+            if kinds != ["D1", "D2"] or len({a for _, _, a in syms}) != 1:
+                problems.append(f"destructor without D1 and D2 at one address: {name}")
+        for _, _, addr in syms:
+            other = addresses.setdefault(addr, name)
             if other != name:
                 problems.append(f"folded: {name} and {other} share address {addr:#x}")
-    for name in absent:
-        if name in functions:
-            problems.append(f"exported but must not be (other generation or inline): {name}")
-    graph = call_graph(lib)
-    for caller, callee in calls:
-        if callee not in graph.get(caller, ()):
-            problems.append(f"no call from {caller} to {callee} (inlined or missing)")
-
-    if problems:
-        print(f"check_exports: gen{gen}: {lib}: FAILED", file=sys.stderr)
-        for p in problems:
-            print(f"  {p}", file=sys.stderr)
-        return False
-    print(f"check_exports: gen{gen}: {len(expected)} probed functions exported with their real "
-          f"signatures, "
-          f"{len(absent)} foreign names absent, {len(calls)} internal calls reach them: ok")
-    return True
+    for name in absent(era):
+        if name in dynsym:
+            problems.append(f"exported but must not be (other era or inline): {name}")
+    mangled_dyn = {m for syms in dynsym.values() for m, _, _ in syms}
+    for vtable in VTABLES:
+        if vtable not in mangled_dyn:
+            problems.append(f"vtable not exported: {vtable}")
+    if build != "strip":
+        local = symbols(lib, dynamic=False).get(NS + "Device::id() const", [])
+        if not any(kind == "t" for _, kind, _ in local):
+            problems.append("Device::id() const is not a local symbol of .symtab")
+        graph = call_graph(lib)
+        for caller, callee in calls(era):
+            if not reaches(graph, caller, callee):
+                problems.append(f"no call from {caller} to {callee} (inlined or missing)")
+    return problems
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gen2026", metavar="LIB", help="2026-main libtt_metal.so")
-    parser.add_argument("--gen2025", metavar="LIB", help="mid-2025 libtt_metal.so")
+    parser.add_argument("--build", required=True, help="the sim build directory (holding e1/ ... e5x/)")
+    parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="only these variants")
     args = parser.parse_args()
-    if not args.gen2026 and not args.gen2025:
-        parser.error("give --gen2026 and/or --gen2025")
-    ok = True
-    for gen, lib in ((2026, args.gen2026), (2025, args.gen2025)):
-        if lib:
-            ok = check(gen, lib) and ok
-    return 0 if ok else 1
+    failed = 0
+    for variant in args.variant or VARIANTS:
+        era = VARIANTS[variant]
+        for build in BUILDS + EXTRA_BUILDS.get(variant, ()):
+            lib = os.path.join(args.build, variant, build, "libtt_metal.so")
+            problems = check_library(era, lib, build)
+            if problems:
+                failed += 1
+                print(f"check_exports: {variant}/{build}: FAILED", file=sys.stderr)
+                for p in problems:
+                    print(f"  {p}", file=sys.stderr)
+            else:
+                print(f"check_exports: {variant}/{build}: {len(expected(era))} exported, {len(absent(era))} absent, "
+                      f"vtables exported{'' if build == 'strip' else ', internal calls reach the probes'}: ok")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

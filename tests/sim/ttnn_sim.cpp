@@ -10,12 +10,14 @@
 
 #include "buffer.hpp"
 #include "device.hpp"
+#include "mesh_buffer.hpp"
 #include "mesh_device.hpp"
 #include "program.hpp"
 #include "ttsim_control.h"
 
 using tt::tt_metal::Buffer;
 using tt::tt_metal::BufferType;
+using tt::tt_metal::distributed::MeshBuffer;
 using tt::tt_metal::distributed::MeshDevice;
 
 struct ttnn_sim_mesh {
@@ -23,8 +25,8 @@ struct ttnn_sim_mesh {
 };
 
 struct ttnn_sim_tensor {
-    std::shared_ptr<MeshDevice> mesh;  // keeps the device objects alive as long as the buffers
-    std::vector<std::shared_ptr<Buffer>> buffers;  // one per physical device, in mesh order
+    std::shared_ptr<MeshDevice> mesh;  // keeps the device objects alive as long as the buffer
+    std::shared_ptr<MeshBuffer> buffer;  // one MeshBuffer: one address on every chip
     unsigned long long bytes;
     int memory;
 };
@@ -57,7 +59,7 @@ BufferType buffer_type(int memory) {
 // The op's program on one device: three CBs (two inputs, one output) over the 8x8 worker grid.
 std::shared_ptr<tt::tt_metal::Program> make_eltwise_program() {
     auto program = std::make_shared<tt::tt_metal::Program>();
-    const CoreRangeSet grid(CoreRange({0, 0}, {7, 7}));
+    const tt::tt_metal::CoreRangeSet grid(tt::tt_metal::CoreRange({0, 0}, {7, 7}));
     CreateCircularBuffer(*program, grid, tt::tt_metal::CircularBufferConfig(4096, 0, 2048));
     CreateCircularBuffer(*program, grid, tt::tt_metal::CircularBufferConfig(4096, 1, 2048));
     CreateCircularBuffer(*program, grid, tt::tt_metal::CircularBufferConfig(2048, 16, 2048));
@@ -69,18 +71,15 @@ ttnn_sim_tensor* run_eltwise(std::uint64_t op_id, const ttnn_sim_tensor* a, cons
     if (a == nullptr || b == nullptr || a->mesh != b->mesh || a->bytes != b->bytes || a->memory != b->memory) {
         throw std::invalid_argument("eltwise op: tensors must be on the same mesh with the same size and memory");
     }
-    auto out = std::make_unique<ttnn_sim_tensor>(ttnn_sim_tensor{a->mesh, {}, a->bytes, a->memory});
+    auto out = std::make_unique<ttnn_sim_tensor>(ttnn_sim_tensor{a->mesh, nullptr, a->bytes, a->memory});
     // The program cache key hashes the op and its operands' attributes.
     const std::uint64_t key = (op_id << 56) ^ (static_cast<std::uint64_t>(a->memory) << 48) ^ a->bytes;
-    for (tt::tt_metal::IDevice* device : a->mesh->get_devices()) {
-        out->buffers.push_back(Buffer::create(device, a->bytes, kPageSize, buffer_type(a->memory)));
-        tt::tt_metal::Device& physical = tt::tt_metal::physical_device(device);
-        auto program = physical.find_cached_program(key);
-        if (!program) {
-            program = make_eltwise_program();
-        }
-        tt::tt_metal::EnqueueProgram(device, program, key);
+    out->buffer = MeshBuffer::create(*a->mesh, a->bytes, kPageSize, buffer_type(a->memory));
+    auto program = a->mesh->find_cached_program(key);
+    if (!program) {
+        program = make_eltwise_program();
     }
+    a->mesh->enqueue_workload(program, key);
     return out.release();
 }
 
@@ -108,6 +107,17 @@ int ttnn_sim_configure(const char* leaks, const char* ledger_path, int defer_mar
 void ttnn_sim_mark(void) { ttsim_mark(); }
 
 const char* ttnn_sim_last_error(void) { return last_error.c_str(); }
+
+ttnn_sim_mesh* ttnn_sim_open_device(int device_id) {
+    return guarded(
+        [&] {
+            if (device_id < 0) {
+                throw std::invalid_argument("device_id must not be negative");
+            }
+            return new ttnn_sim_mesh{MeshDevice::create_unit_mesh(device_id)};
+        },
+        static_cast<ttnn_sim_mesh*>(nullptr));
+}
 
 ttnn_sim_mesh* ttnn_sim_open_mesh_device(int num_devices) {
     return guarded(
@@ -146,10 +156,8 @@ ttnn_sim_tensor* ttnn_sim_from_host(ttnn_sim_mesh* mesh, unsigned long long byte
             if (mesh == nullptr) {
                 throw std::invalid_argument("no mesh");
             }
-            auto tensor = std::make_unique<ttnn_sim_tensor>(ttnn_sim_tensor{mesh->device, {}, bytes, memory});
-            for (tt::tt_metal::IDevice* device : mesh->device->get_devices()) {
-                tensor->buffers.push_back(Buffer::create(device, bytes, kPageSize, buffer_type(memory)));
-            }
+            auto tensor = std::make_unique<ttnn_sim_tensor>(ttnn_sim_tensor{mesh->device, nullptr, bytes, memory});
+            tensor->buffer = MeshBuffer::create(*mesh->device, bytes, kPageSize, buffer_type(memory));
             return tensor.release();
         },
         static_cast<ttnn_sim_tensor*>(nullptr));
@@ -169,7 +177,7 @@ int ttnn_sim_deallocate(ttnn_sim_tensor* tensor) {
             if (tensor == nullptr) {
                 throw std::invalid_argument("no tensor");
             }
-            delete tensor;  // buffers freed in order, while their devices are open
+            delete tensor;  // freed while its mesh is open; forgotten after its close
             return 0;
         },
         -1);

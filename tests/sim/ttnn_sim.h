@@ -1,7 +1,9 @@
 /* libttnn_sim.so: a small ttnn-like C API over the simulated libtt_metal.so, for the Python
- * workload (ctypes), as _ttnn.so is for `import ttnn`. Tensors are replicated over a mesh: one
- * buffer per physical device. Ops run a cached program per device (three CBs of 4096, 4096
- * and 2048 bytes, as in the seeds), so a repeated op hits the program cache.
+ * workload (ctypes), as _ttnn.so is for `import ttnn`. Devices are MeshDevices, as ttnn's:
+ * ttnn_sim_open_device(N) is ttnn.open_device(device_id=N), a unit mesh over chip N. A tensor
+ * is one MeshBuffer (one address on every chip of its mesh). Ops run a mesh workload cached
+ * in the mesh's program cache (three CBs of 4096, 4096 and 2048 bytes, as in the seeds), so a
+ * repeated op hits the cache.
  *
  * Functions returning int give 0 or -1; functions returning a handle give NULL on error.
  * ttnn_sim_last_error() then says why (per thread). */
@@ -23,11 +25,14 @@ int ttnn_sim_configure(const char *leaks, const char *ledger_path, int defer_mar
 void ttnn_sim_mark(void);
 const char *ttnn_sim_last_error(void);
 
+/* ttnn.open_device(device_id=N): a unit MeshDevice over chip N. */
+ttnn_sim_mesh *ttnn_sim_open_device(int device_id);
 /* Opens chips 0..num_devices-1 as one MeshDevice. */
 ttnn_sim_mesh *ttnn_sim_open_mesh_device(int num_devices);
 int ttnn_sim_mesh_num_devices(const ttnn_sim_mesh *mesh);
-/* Closes every device of the mesh and releases the handle. Tensors still alive keep the
- * mesh's device objects valid; their buffers were reclaimed by the close. */
+/* Closes the mesh (its allocator is reset, its chips closed; its program cache, and so the
+ * kernel binaries of cached ops, stay until the last reference goes) and releases the
+ * handle. Tensors still alive keep the mesh object valid; their buffers were reclaimed. */
 int ttnn_sim_close_mesh_device(ttnn_sim_mesh *mesh);
 
 /* A tensor of `bytes` (a multiple of 2048) in DRAM or L1 on every device of the mesh. */

@@ -18,7 +18,9 @@
 
 #include "buffer.hpp"
 #include "device.hpp"
+#include "mesh_buffer.hpp"
 #include "mesh_device.hpp"
+#include "no_dispatch.hpp"
 #include "program.hpp"
 #include "ttsim_control.h"
 
@@ -29,9 +31,13 @@ namespace {
 volatile sig_atomic_t exiting = 0;
 volatile sig_atomic_t released = 0;
 
+enum class Topology { chip, unit_mesh, mesh };
+
 struct Options {
     long devices = 2;
-    bool mesh = false;
+    Topology topology = Topology::chip;
+    long no_dispatch = 0;
+    bool global_cb = false;
     long programs = 2;
     long buffers = 2;
     long iterations = 3;
@@ -46,8 +52,13 @@ const char kUsage[] =
     "Usage: ttsim_workload [OPTIONS]\n"
     "Run device open/close cycles on the simulated tt-metal runtime.\n"
     "\n"
-    "  --devices N      devices (chips 0..N-1) per iteration (default 2)\n"
-    "  --mesh           open them as one MeshDevice\n"
+    "  --devices N      chips 0..N-1 per iteration (default 2)\n"
+    "  --topology T     chip: physical devices; unit-mesh: one unit MeshDevice per chip, as\n"
+    "                   ttnn.open_device; mesh2: one MeshDevice over the chips (default chip)\n"
+    "  --mesh           the same as --topology mesh2\n"
+    "  --no-dispatch N  per device and iteration, N allocations under a NO_DISPATCH hook\n"
+    "                   (address 0, no device memory; default 0)\n"
+    "  --global-cb      each program also gets a globally allocated CB in its own L1 buffer\n"
     "  --programs P     programs per device per iteration (default 2)\n"
     "  --buffers B      input buffers per program, DRAM and L1 alternating (default 2)\n"
     "  --iterations I   iterations (default 3; 0 = until SIGTERM/SIGINT)\n"
@@ -88,11 +99,28 @@ double parse_rate(const char* arg) {
     return value;
 }
 
+Topology parse_topology(const char* arg) {
+    const std::string name = arg;
+    if (name == "chip") {
+        return Topology::chip;
+    }
+    if (name == "unit-mesh") {
+        return Topology::unit_mesh;
+    }
+    if (name == "mesh2") {
+        return Topology::mesh;
+    }
+    usage_error("invalid --topology '%s' (chip, unit-mesh or mesh2)", arg);
+}
+
 Options parse_options(int argc, char** argv) {
-    enum { kDevices = 1, kMesh, kPrograms, kBuffers, kIterations, kRate, kLeaks, kLedger, kPauseAt, kSkipClose, kHelp };
+    enum { kDevices = 1, kMesh, kTopology, kNoDispatch, kGlobalCb, kPrograms, kBuffers, kIterations, kRate, kLeaks, kLedger, kPauseAt, kSkipClose, kHelp };
     static const option long_options[] = {
         {"devices", required_argument, nullptr, kDevices},
         {"mesh", no_argument, nullptr, kMesh},
+        {"topology", required_argument, nullptr, kTopology},
+        {"no-dispatch", required_argument, nullptr, kNoDispatch},
+        {"global-cb", no_argument, nullptr, kGlobalCb},
         {"programs", required_argument, nullptr, kPrograms},
         {"buffers", required_argument, nullptr, kBuffers},
         {"iterations", required_argument, nullptr, kIterations},
@@ -110,7 +138,10 @@ Options parse_options(int argc, char** argv) {
     while ((c = getopt_long(argc, argv, "", long_options, nullptr)) != -1) {
         switch (c) {
             case kDevices: opts.devices = parse_long(optarg, "--devices", 1, 64); break;
-            case kMesh: opts.mesh = true; break;
+            case kMesh: opts.topology = Topology::mesh; break;
+            case kTopology: opts.topology = parse_topology(optarg); break;
+            case kNoDispatch: opts.no_dispatch = parse_long(optarg, "--no-dispatch", 0, 1000); break;
+            case kGlobalCb: opts.global_cb = true; break;
             case kPrograms: opts.programs = parse_long(optarg, "--programs", 0, 1000); break;
             case kBuffers: opts.buffers = parse_long(optarg, "--buffers", 0, 1000); break;
             case kIterations: opts.iterations = parse_long(optarg, "--iterations", 0, LONG_MAX); break;
@@ -172,56 +203,121 @@ void pause_for_tracer() {
 
 metal::CircularBufferConfig cb_config(std::uint32_t size, std::uint8_t index) { return {size, index, 2048}; }
 
-// One device open/close cycle; with skip_close its devices are left open.
-void run_iteration(const Options& opts, long iteration, bool skip_close, std::uint64_t& next_cache_key) {
+// What a program runs on: a physical chip, or a MeshDevice (whose buffers are MeshBuffers
+// and whose programs are mesh workloads).
+struct Target {
+    metal::IDevice* device = nullptr;
+    std::shared_ptr<metal::distributed::MeshDevice> mesh;
+
+    std::shared_ptr<void> allocate(metal::DeviceAddr size, metal::BufferType type) const {
+        if (mesh) {
+            return metal::distributed::MeshBuffer::create(*mesh, size, 2048, type);
+        }
+        return metal::Buffer::create(device, size, 2048, type);
+    }
+    void enqueue(const std::shared_ptr<metal::Program>& program, std::uint64_t key) const {
+        if (mesh) {
+            mesh->enqueue_workload(program, key);
+        } else {
+            metal::EnqueueProgram(device, program, key);
+        }
+    }
+    void close() const {
+        if (mesh) {
+            mesh->close();
+        } else {
+            metal::CloseDevice(device);
+        }
+    }
+};
+
+std::vector<Target> open_targets(const Options& opts) {
     std::vector<metal::ChipId> chips;
     for (long chip = 0; chip < opts.devices; ++chip) {
         chips.push_back(static_cast<metal::ChipId>(chip));
     }
-    std::shared_ptr<metal::distributed::MeshDevice> mesh;
-    std::vector<metal::IDevice*> devices;
-    if (opts.mesh) {
-        mesh = metal::distributed::MeshDevice::create(chips);
-        devices = mesh->get_devices();
-    } else {
-        for (metal::ChipId chip : chips) {
-            devices.push_back(metal::CreateDevice(chip));
+    std::vector<Target> targets;
+    if (opts.topology == Topology::mesh) {
+        auto mesh = metal::distributed::MeshDevice::create(chips);
+        targets.push_back({mesh.get(), mesh});
+        return targets;
+    }
+    for (metal::ChipId chip : chips) {
+        if (opts.topology == Topology::unit_mesh) {
+            auto mesh = metal::distributed::MeshDevice::create_unit_mesh(chip);
+            targets.push_back({mesh.get(), mesh});
+        } else {
+            targets.push_back({metal::CreateDevice(chip), nullptr});
         }
     }
+    return targets;
+}
 
-    const CoreRangeSet grid(CoreRange({0, 0}, {7, 7}));
-    for (metal::IDevice* device : devices) {
-        for (long p = 0; p < opts.programs; ++p) {
-            auto program = std::make_shared<metal::Program>();
-            metal::CreateCircularBuffer(*program, grid, cb_config(4096, 0));
-            metal::CreateCircularBuffer(*program, grid, cb_config(4096, 1));
-            metal::CreateCircularBuffer(*program, grid, cb_config(2048, 16));
-            std::vector<std::shared_ptr<metal::Buffer>> inputs;
-            for (long b = 0; b < opts.buffers; ++b) {
-                inputs.push_back(b % 2 == 0 ? metal::Buffer::create(device, 65536, 2048, metal::BufferType::DRAM)
-                                            : metal::Buffer::create(device, 8192, 2048, metal::BufferType::L1));
-            }
-            if (iteration == opts.pause_at && device == devices.front() && p == 0) {
-                pause_for_tracer();
-            }
-            metal::EnqueueProgram(device, program, next_cache_key++);
-            inputs.clear();  // the program completed: its inputs go
-            program.reset();  // the program cache keeps it until close
-        }
-    }
-
-    if (skip_close) {
-        // Left open at exit. Chips stay in the device pool; a mesh must outlive main too.
-        static auto* kept_mesh = new std::shared_ptr<metal::distributed::MeshDevice>;
-        *kept_mesh = mesh;
+// Allocations a NO_DISPATCH graph capture makes: hooked, no device memory.
+void run_hooked_allocations(const Target& target, long count) {
+    if (count == 0) {
         return;
     }
-    if (mesh) {
-        mesh->close();
-    } else {
-        for (metal::IDevice* device : devices) {
-            metal::CloseDevice(device);
+    ttsim::NoDispatchScope no_dispatch;
+    std::vector<std::shared_ptr<void>> buffers;
+    for (long i = 0; i < count; ++i) {
+        buffers.push_back(target.allocate(65536, metal::BufferType::DRAM));
+    }
+}
+
+std::shared_ptr<metal::Program> make_program(const Options& opts, const std::shared_ptr<void>& global_buffer) {
+    const metal::CoreRangeSet grid(metal::CoreRange({0, 0}, {7, 7}));
+    auto program = std::make_shared<metal::Program>();
+    metal::CreateCircularBuffer(*program, grid, cb_config(4096, 0));
+    metal::CreateCircularBuffer(*program, grid, cb_config(4096, 1));
+    metal::CreateCircularBuffer(*program, grid, cb_config(2048, 16));
+    if (opts.global_cb) {
+        const metal::Buffer* l1 = opts.topology == Topology::chip
+                                      ? static_cast<metal::Buffer*>(global_buffer.get())
+                                      : static_cast<metal::distributed::MeshBuffer*>(global_buffer.get())
+                                            ->get_backing_buffer();
+        metal::CreateCircularBuffer(*program, grid, cb_config(2048, 24).set_globally_allocated_address(*l1));
+    }
+    return program;
+}
+
+// One program on one target: inputs, [pause], enqueue, free the inputs, drop the handle (the
+// program cache keeps the program).
+void run_program(const Options& opts, const Target& target, bool pause, std::uint64_t key) {
+    std::shared_ptr<void> global_buffer;
+    if (opts.global_cb) {
+        global_buffer = target.allocate(4096, metal::BufferType::L1);
+    }
+    auto program = make_program(opts, global_buffer);
+    std::vector<std::shared_ptr<void>> inputs;
+    for (long b = 0; b < opts.buffers; ++b) {
+        inputs.push_back(b % 2 == 0 ? target.allocate(65536, metal::BufferType::DRAM)
+                                    : target.allocate(8192, metal::BufferType::L1));
+    }
+    if (pause) {
+        pause_for_tracer();
+    }
+    target.enqueue(program, key);
+}
+
+// One device open/close cycle; with skip_close its devices are left open.
+void run_iteration(const Options& opts, long iteration, bool skip_close, std::uint64_t& next_cache_key) {
+    std::vector<Target> targets = open_targets(opts);
+    for (const Target& target : targets) {
+        run_hooked_allocations(target, opts.no_dispatch);
+        for (long p = 0; p < opts.programs; ++p) {
+            const bool pause = iteration == opts.pause_at && &target == &targets.front() && p == 0;
+            run_program(opts, target, pause, next_cache_key++);
         }
+    }
+    if (skip_close) {
+        // Left open at exit: chips stay in the device pool, meshes must outlive main too.
+        static auto* kept = new std::vector<Target>;
+        *kept = targets;
+        return;
+    }
+    for (const Target& target : targets) {
+        target.close();
     }
 }
 

@@ -3,8 +3,9 @@
 
 Like `import ttnn`, it starts the interpreter first and only then loads libttnn_sim.so with
 ctypes, which pulls in libtt_metal.so through its RUNPATH: the runtime is mapped late. Each
-run opens a mesh, puts tensors on it, runs ops (the second `add` hits the program cache),
-frees the tensors and closes the mesh.
+run opens its devices as ttnn.open_device(device_id=N) does (a unit MeshDevice per chip), puts
+tensors on each, runs ops (the second `add` hits the program cache), frees the tensors and
+closes the devices.
 
 --pause-at K: in run K, once the mesh is open and the first op's inputs are allocated, print
 'paused pid=<pid>' and wait for SIGUSR1 (a tracer attaches meanwhile); the ledger's mark
@@ -18,7 +19,7 @@ import signal
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEFAULT_LIB = os.path.join(REPO, "build", "sim", "gen2026", "libttnn_sim.so")
+DEFAULT_LIB = os.path.join(REPO, "build", "sim", "e5", "g", "libttnn_sim.so")
 DRAM, L1 = 0, 1
 LEAK_SWITCHES = {"cb_tracking", "kernel_binary", "cache_callback"}
 
@@ -35,7 +36,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lib", default=DEFAULT_LIB, help="libttnn_sim.so (default: %(default)s)")
     parser.add_argument("--runs", type=int, default=3, help="runs of the scenario (default 3; 0 = until SIGTERM)")
-    parser.add_argument("--devices", type=int, default=2, help="devices in the mesh (default 2)")
+    parser.add_argument("--devices", type=int, default=2,
+                        help="chips 0..N-1, each opened as a unit mesh (default 2)")
     parser.add_argument("--leaks", help="cb_tracking,kernel_binary,cache_callback | all | none (as TTSIM_LEAKS)")
     parser.add_argument("--ledger", help="write the ledger to this path (as TTSIM_LEDGER)")
     parser.add_argument("--pause-at", type=int, default=0, metavar="K",
@@ -59,7 +61,7 @@ def load(path):
         ("ttnn_sim_configure", ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]),
         ("ttnn_sim_mark", None, []),
         ("ttnn_sim_last_error", ctypes.c_char_p, []),
-        ("ttnn_sim_open_mesh_device", handle, [ctypes.c_int]),
+        ("ttnn_sim_open_device", handle, [ctypes.c_int]),
         ("ttnn_sim_close_mesh_device", ctypes.c_int, [handle]),
         ("ttnn_sim_from_host", handle, [handle, ctypes.c_ulonglong, ctypes.c_int]),
         ("ttnn_sim_add", handle, [handle, handle]),
@@ -101,20 +103,27 @@ def pause_for_tracer(ttnn=None):
         ttnn.mark()
 
 
-def run_scenario(ttnn, devices, pause):
-    mesh = ttnn.open_mesh_device(devices)
-    a = ttnn.from_host(mesh, 65536, DRAM)
-    b = ttnn.from_host(mesh, 65536, DRAM)
+def run_ops(ttnn, device, pause):
+    """The seeds' ops on one device; returns the tensors to free."""
+    a = ttnn.from_host(device, 65536, DRAM)
+    b = ttnn.from_host(device, 65536, DRAM)
     if pause:
         pause_for_tracer(ttnn)
     c = ttnn.add(a, b)
     d = ttnn.add(c, b)  # same op and shapes: program cache hit
-    s = ttnn.from_host(mesh, 8192, L1)
-    t = ttnn.from_host(mesh, 8192, L1)
+    s = ttnn.from_host(device, 8192, L1)
+    t = ttnn.from_host(device, 8192, L1)
     u = ttnn.multiply(s, t)
-    for tensor in (a, b, c, d, s, t, u):
-        ttnn.deallocate(tensor)
-    ttnn.close_mesh_device(mesh)
+    return (a, b, c, d, s, t, u)
+
+
+def run_scenario(ttnn, devices, pause):
+    opened = [ttnn.open_device(chip) for chip in range(devices)]
+    for i, device in enumerate(opened):
+        for tensor in run_ops(ttnn, device, pause and i == 0):
+            ttnn.deallocate(tensor)
+    for device in opened:
+        ttnn.close_mesh_device(device)
 
 
 def main():

@@ -17,7 +17,7 @@ const char* type_name(BufferType type) {
     return "UNKNOWN";
 }
 
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
 // Only the default allocator (id 0) exists: the simulation has no sub-device managers.
 void check_allocator_id(BankManager::AllocatorDependencies::AllocatorID id) {
     if (id.get() != 0) {
@@ -39,12 +39,12 @@ BankManager::BankManager(BufferType type, std::uint32_t num_banks, DeviceAddr ba
 TTSIM_PROBED DeviceAddr BankManager::allocate_buffer(DeviceAddr size, DeviceAddr page_size, bool bottom_up,
                                                      const CoreRangeSet& compute_grid,
                                                      std::optional<std::uint32_t> num_shards
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
                                                      ,
                                                      AllocatorDependencies::AllocatorID allocator_id
 #endif
 ) {
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
     check_allocator_id(allocator_id);
 #endif
     if (page_size == 0 || size % page_size != 0) {
@@ -70,12 +70,12 @@ TTSIM_PROBED DeviceAddr BankManager::allocate_buffer(DeviceAddr size, DeviceAddr
 }
 
 TTSIM_PROBED void BankManager::deallocate_buffer(DeviceAddr address
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
                                                  ,
                                                  AllocatorDependencies::AllocatorID allocator_id
 #endif
 ) {
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
     check_allocator_id(allocator_id);
 #endif
     // Like tt-metal, an address this manager does not hold is ignored.

@@ -16,8 +16,8 @@ namespace tt::tt_metal {
 
 class BankManager {
 public:
-#if TTSIM_GEN == 2026
-    // As in tt-metal: the tag is declared inside the template argument, so it belongs to the
+#if TTSIM_API >= 2
+    // From E2 (4fb33605e0). As in tt-metal: the tag is declared inside the template argument, so it belongs to the
     // enclosing namespace and mangles as tt::tt_metal::AllocatorIDTag.
     struct AllocatorDependencies {
         using AllocatorID = ttsl::StrongType<std::uint32_t, struct AllocatorIDTag>;
@@ -33,13 +33,13 @@ public:
     // Throws std::runtime_error ("Out of Memory: ...") when no free range fits.
     DeviceAddr allocate_buffer(DeviceAddr size, DeviceAddr page_size, bool bottom_up, const CoreRangeSet& compute_grid,
                                std::optional<std::uint32_t> num_shards
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
                                ,
                                AllocatorDependencies::AllocatorID allocator_id = AllocatorDependencies::AllocatorID{0}
 #endif
     );
     void deallocate_buffer(DeviceAddr address
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
                            ,
                            AllocatorDependencies::AllocatorID allocator_id = AllocatorDependencies::AllocatorID{0}
 #endif

@@ -11,7 +11,7 @@ namespace ttsim {
 
 // Each switch brings back one known leak of the real runtime (README.md, "Leak switches").
 enum Leak : unsigned {
-    kLeakCbTracking = 1u << 0,     // ~ProgramImpl / ~Program never reports its CBs deallocated
+    kLeakCbTracking = 1u << 0,     // seed 1; e1-e4 always show it, e5 has no mechanism (README)
     kLeakKernelBinary = 1u << 1,   // a kernel-binary buffer outlives its program until close
     kLeakCacheCallback = 1u << 2,  // a program-cache callback holds a buffer until close
     kLeakAll = kLeakCbTracking | kLeakKernelBinary | kLeakCacheCallback,

@@ -1,10 +1,16 @@
-// Core coordinates. As in tt-metal's core_coord.hpp these live at global scope, which is why
-// the real mangled names say "CoreRangeSet const&" without a namespace.
+// Core coordinates. tt-metal kept them at global scope until 2025-11-07 (e9debc31), then moved
+// them into tt::tt_metal, which changes every mangled name taking a CoreRangeSet (E3 on).
 #pragma once
 
 #include <cstddef>
 #include <utility>
 #include <vector>
+
+#include "gen.hpp"
+
+#if TTSIM_API >= 3
+namespace tt::tt_metal {
+#endif
 
 struct CoreCoord {
     std::size_t x = 0;
@@ -38,3 +44,15 @@ public:
 private:
     std::vector<CoreRange> ranges_;
 };
+
+#if TTSIM_API >= 3
+}  // namespace tt::tt_metal
+#else
+// One spelling (tt::tt_metal::CoreRangeSet) for the simulation's own code in every era; the
+// classes themselves stay global, so mangled names are unchanged.
+namespace tt::tt_metal {
+using ::CoreCoord;
+using ::CoreRange;
+using ::CoreRangeSet;
+}  // namespace tt::tt_metal
+#endif

@@ -40,12 +40,8 @@ private:
 IDevice::~IDevice() = default;
 
 Device::Device(ChipId id, const AllocatorConfig& config)
-    : allocator_(std::make_unique<DeviceAllocator>(config)),
-#if TTSIM_GEN == 2026
-      build_key_(static_cast<std::uint64_t>(id)),
-#endif
-      id_(id), initialized_(true) {
-    ttsim::Ledger::instance().device_open(id_, this);
+    : id_(id), allocator_(std::make_unique<DeviceAllocator>(config)), initialized_(true) {
+    ttsim::Ledger::instance().device_open(ttsim::dev_key(this), this);
 }
 
 Device::~Device() {
@@ -54,28 +50,36 @@ Device::~Device() {
     }
 }
 
+// Device::close (device.cpp of each era): disable_and_clear_program_cache(), then the
+// allocator goes, then dispatch state; initialized_ drops last.
 TTSIM_PROBED bool Device::close() {
     if (!initialized_) {
         return false;
     }
-    // 1. Destroy the cached programs, in key order: their CBs are reported (unless
-    //    cb_tracking) and their kernel binaries freed (unless dispatch holds them).
+    // Cached programs go in key order: E5 reports their CBs deallocated, and their kernel
+    // binaries are freed unless dispatch still holds them.
     while (!program_cache_.empty()) {
         program_cache_.extract(program_cache_.begin());
     }
-    // 2. Reset the allocator: whatever is still allocated is reclaimed in bulk, without events.
-#if TTSIM_GEN == 2026
-    allocator_->clear();
-#else
-    allocator_->deallocate_buffers();
-#endif
+    reset_allocator();
+    // Dispatch state goes with the device open no more: what it still holds was reclaimed
+    // above and is forgotten, not freed.
     initialized_ = false;
-    // 3. Tear down dispatch. Buffers it still holds are released on a closed device, so they
-    //    are forgotten, not freed: the reset above already reclaimed them.
     kernel_binaries_in_flight_.clear();
     cache_callbacks_.clear();
-    ttsim::Ledger::instance().device_close(id_, this);
+    ttsim::Ledger::instance().device_close(ttsim::dev_key(this), this);
     return true;
+}
+
+// E1/E2: sub_device_manager_tracker_.reset(nullptr) runs ~SubDeviceManager on the default
+// allocator (95c8445888, 4fb33605e0). E3 on: default_allocator_.reset() destroys the
+// AllocatorImpl; neither deallocate_buffers() nor clear() runs (eb437d7d).
+void Device::reset_allocator() {
+#if TTSIM_API <= 2
+    release_sub_device_allocator(allocator_);
+#else
+    allocator_.reset();
+#endif
 }
 
 void Device::enqueue_program(const std::shared_ptr<Program>& program, std::uint64_t cache_key) {
@@ -97,13 +101,8 @@ void Device::enqueue_program(const std::shared_ptr<Program>& program, std::uint6
 
     detail::ProgramImpl& impl = program->impl();
     impl.allocate_kernel_bin_buf_on_device(this);
-#if TTSIM_GEN == 2026
-    impl.allocate_circular_buffers(this);
+    program->lay_out_circular_buffers(this);
     GraphTracker::instance().track_program(program.get(), this);
-#else
-    program->allocate_circular_buffers(this);
-    GraphTracker::instance().track_program(program.get());
-#endif
     kernel_binaries_in_flight_.push_back(impl.kernel_bin_buf(this));
     finish();
 }
@@ -118,13 +117,16 @@ void Device::finish() {
 
 // The cache_callback leak (like tt-metal issue #21806): an op's cache callback captures a
 // scratch buffer, and the callback lives as long as the device's dispatch state, so the buffer
-// is never freed; only the allocator reset at close reclaims it. DRAM and L1 alternate.
+// is never freed; only the allocator reset at close reclaims it.
 void Device::register_leaky_cache_callback() {
-    ttsim::SiteScope site(ttsim::Site::cache_callback);
-    const bool dram = cache_misses_++ % 2 == 0;
-    std::shared_ptr<Buffer> scratch = dram ? Buffer::create(this, 32768, 2048, BufferType::DRAM)
-                                           : Buffer::create(this, 4096, 1024, BufferType::L1);
+    std::shared_ptr<Buffer> scratch = create_cache_callback_scratch(this, cache_misses_++);
     cache_callbacks_.push_back([scratch] { (void)scratch->address(); });
+}
+
+std::shared_ptr<Buffer> create_cache_callback_scratch(IDevice* device, std::uint64_t miss) {
+    ttsim::SiteScope site(ttsim::Site::cache_callback);
+    return miss % 2 == 0 ? Buffer::create(device, 32768, 2048, BufferType::DRAM)
+                         : Buffer::create(device, 4096, 1024, BufferType::L1);
 }
 
 std::shared_ptr<Program> Device::find_cached_program(std::uint64_t cache_key) const {
@@ -146,8 +148,7 @@ TTSIM_PROBED bool CloseDevice(IDevice* device) {
 Device& physical_device(IDevice* device) {
     auto* physical = dynamic_cast<Device*>(device);
     if (physical == nullptr) {
-        throw std::invalid_argument("the simulation runs programs and buffers on physical devices "
-                                    "(use MeshDevice::get_devices())");
+        throw std::invalid_argument("a physical device is needed here (a MeshDevice runs mesh workloads)");
     }
     return *physical;
 }
@@ -157,3 +158,7 @@ void EnqueueProgram(IDevice* device, const std::shared_ptr<Program>& program, st
 }
 
 }  // namespace tt::tt_metal
+
+namespace ttsim {
+DevKey dev_key(const tt::tt_metal::IDevice* device) { return DevKey{device->is_mesh(), device->id()}; }
+}  // namespace ttsim

@@ -3,6 +3,8 @@
 #include "device.hpp"
 #include "ledger.hpp"
 
+#include <stdexcept>
+
 namespace tt::tt_metal {
 
 // Out of line, like every function here: the tracer probes instance() too.
@@ -50,9 +52,8 @@ TTSIM_PROBED void GraphTracker::track_allocate_cb(const CoreRangeSet& core_range
     }
 }
 
-#if TTSIM_GEN == 2026
 TTSIM_PROBED void GraphTracker::track_deallocate_cb(const IDevice* device) {
-    ttsim::Ledger::instance().cb_dealloc_report(device->id());
+    ttsim::Ledger::instance().cb_dealloc_report(ttsim::dev_key(device));
     for (const auto& p : snapshot()) {
         p->track_deallocate_cb(device);
     }
@@ -63,19 +64,33 @@ TTSIM_PROBED void GraphTracker::track_program(Program* program, const IDevice* d
         p->track_program(program, device);
     }
 }
-#else
-TTSIM_PROBED void GraphTracker::track_deallocate_cb() {
-    ttsim::Ledger::instance().cb_dealloc_report(-1);
-    for (const auto& p : snapshot()) {
-        p->track_deallocate_cb(nullptr);
-    }
+
+std::shared_ptr<IGraphHooks> GraphTracker::current_hook() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return hook_;
 }
 
-TTSIM_PROBED void GraphTracker::track_program(Program* program) {
-    for (const auto& p : snapshot()) {
-        p->track_program(program, nullptr);
-    }
+TTSIM_PROBED bool GraphTracker::hook_allocate(const Buffer* buffer) {
+    const auto hook = current_hook();
+    return hook && hook->hook_allocate(buffer);
 }
-#endif
+
+TTSIM_PROBED bool GraphTracker::hook_deallocate(Buffer* buffer) {
+    const auto hook = current_hook();
+    return hook && hook->hook_deallocate(buffer);
+}
+
+void GraphTracker::push_hook(const std::shared_ptr<IGraphHooks>& hook) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (hook_) {
+        throw std::logic_error("GraphTracker: a hook is already installed");
+    }
+    hook_ = hook;
+}
+
+void GraphTracker::pop_hook() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    hook_.reset();
+}
 
 }  // namespace tt::tt_metal

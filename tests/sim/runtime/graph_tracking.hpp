@@ -24,8 +24,17 @@ public:
     virtual void track_allocate(const Buffer*) {}
     virtual void track_deallocate(Buffer*) {}
     virtual void track_allocate_cb(const CoreRangeSet&, std::uint64_t, std::uint64_t, bool, const IDevice*) {}
-    virtual void track_deallocate_cb(const IDevice*) {}  // nullptr: the device-less mid-2025 report
+    virtual void track_deallocate_cb(const IDevice*) {}
     virtual void track_program(Program*, const IDevice*) {}
+};
+
+// IGraphHooks, as ttnn's graph capture in NO_DISPATCH mode installs: while a hook says so,
+// buffers are not really allocated (graph_tracking.hpp, every era here).
+class IGraphHooks {
+public:
+    virtual ~IGraphHooks() = default;
+    virtual bool hook_allocate(const Buffer* buffer) = 0;
+    virtual bool hook_deallocate(Buffer* buffer) = 0;
 };
 
 class GraphTracker {
@@ -36,13 +45,15 @@ public:
     void track_deallocate(Buffer* buffer);      // start of Buffer deallocation, before the free
     void track_allocate_cb(const CoreRangeSet& core_range_set, std::uint64_t addr, std::uint64_t size,
                            bool is_globally_allocated, const IDevice* device);
-#if TTSIM_GEN == 2026
-    void track_deallocate_cb(const IDevice* device);  // no address, no size: "all CBs of this device"
+    // No address, no size: "all CBs of this program on this device". Declared in every era;
+    // called only from E5 on (a2db301f).
+    void track_deallocate_cb(const IDevice* device);
     void track_program(Program* program, const IDevice* device);
-#else
-    void track_deallocate_cb();  // no device either: "all CBs"
-    void track_program(Program* program);
-#endif
+    bool hook_allocate(const Buffer* buffer);  // true: do not allocate
+    bool hook_deallocate(Buffer* buffer);      // true: do not free
+
+    void push_hook(const std::shared_ptr<IGraphHooks>& hook);
+    void pop_hook();
 
     void push_processor(const std::shared_ptr<IGraphProcessor>& processor);
     void pop_processor();
@@ -51,9 +62,11 @@ public:
 private:
     GraphTracker() = default;
     std::vector<std::shared_ptr<IGraphProcessor>> snapshot();
+    std::shared_ptr<IGraphHooks> current_hook();
 
     std::mutex mutex_;
     std::vector<std::shared_ptr<IGraphProcessor>> processors_;
+    std::shared_ptr<IGraphHooks> hook_;
     std::atomic<std::uint64_t> events_{0};
 };
 

@@ -72,7 +72,7 @@ void Ledger::open(const std::string& path, unsigned leaks, bool defer_mark) {
         return;
     }
     owner_pid_ = static_cast<long>(getpid());
-    write("ttsim-ledger v1 gen=%d pid=%ld leaks=%s", TTSIM_GEN, owner_pid_, format_leaks(leaks).c_str());
+    write("ttsim-ledger v2 era=%s pid=%ld leaks=%s", TTSIM_ERA_NAME, owner_pid_, format_leaks(leaks).c_str());
     if (!defer_mark || mark_pending_) {
         write_mark();
     }
@@ -93,12 +93,47 @@ void Ledger::mark() {
     }
 }
 
-void Ledger::device_open(int dev, const void* device) {
+void Ledger::device_open(DevKey dev, const void* device) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!writable()) {
         return;
     }
-    write("device_open ts=%llu dev=%d device=0x%" PRIxPTR, now_ns(), dev, ptr(device));
+    write("device_open ts=%llu dev=%s device=0x%" PRIxPTR, now_ns(), dev.str().c_str(), ptr(device));
+}
+
+void Ledger::mesh_open(int mesh_id, const std::vector<int>& chips) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!writable()) {
+        return;
+    }
+    std::string list;
+    for (int chip : chips) {
+        list += (list.empty() ? "" : ",") + std::to_string(chip);
+    }
+    write("mesh id=%d chips=%s", mesh_id, list.c_str());
+}
+
+void Ledger::hooked_alloc(const BufferFacts& f) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!writable()) {
+        return;
+    }
+    hooked_[f.buffer] = f.dev;
+    write("hooked ts=%llu op=alloc dev=%s type=%s addr=%" PRIu64 " size=%" PRIu64 " page=%" PRIu64 " buffer=0x%" PRIxPTR,
+          now_ns(), f.dev.str().c_str(), type_name(f.type), f.addr, f.size, f.page, ptr(f.buffer));
+}
+
+void Ledger::hooked_free(const void* buffer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!writable()) {
+        return;
+    }
+    const auto it = hooked_.find(buffer);
+    if (it == hooked_.end()) {
+        return;
+    }
+    write("hooked ts=%llu op=free dev=%s buffer=0x%" PRIxPTR, now_ns(), it->second.str().c_str(), ptr(buffer));
+    hooked_.erase(it);
 }
 
 void Ledger::buffer_alloc(const BufferFacts& f) {
@@ -111,9 +146,9 @@ void Ledger::buffer_alloc(const BufferFacts& f) {
     ChipCounts& chip = chips_[f.dev];
     ++chip.untracked;
     chip.untracked_since_mark += item.pre_mark ? 0 : 1;
-    write("alloc ts=%llu dev=%d type=%s addr=%" PRIu64 " size=%" PRIu64 " page=%" PRIu64 " buffer=0x%" PRIxPTR
+    write("alloc ts=%llu dev=%s type=%s addr=%" PRIu64 " size=%" PRIu64 " page=%" PRIu64 " buffer=0x%" PRIxPTR
           " allocator=0x%" PRIxPTR " site=%s",
-          now_ns(), f.dev, type_name(f.type), f.addr, f.size, f.page, ptr(f.buffer), ptr(f.allocator),
+          now_ns(), f.dev.str().c_str(), type_name(f.type), f.addr, f.size, f.page, ptr(f.buffer), ptr(f.allocator),
           site_name(SiteScope::current()));
 }
 
@@ -122,25 +157,34 @@ void Ledger::buffer_free(const void* buffer) {
     if (!writable()) {
         return;
     }
-    const auto it = live_.find(buffer);
-    if (it == live_.end()) {
-        return;  // not allocated as far as the runtime knows (already reclaimed): nothing freed
+    // A buffer reclaimed by a bulk reset and then deallocated one by one (E1's
+    // ~SubDeviceManager) is freed as far as a listener can tell, but stays a leak at close.
+    bool reclaimed = false;
+    Item item;
+    if (const auto it = live_.find(buffer); it != live_.end()) {
+        item = it->second.item;
+        live_.erase(it);
+    } else if (const auto r = reclaimed_live_.find(buffer); r != reclaimed_live_.end()) {
+        item = r->second;
+        reclaimed_live_.erase(r);
+        reclaimed = true;
+    } else {
+        return;  // not allocated as far as the runtime knows: nothing freed
     }
-    const Item item = it->second.item;
-    live_.erase(it);
     ChipCounts& chip = chips_[item.dev];
     --chip.untracked;
     chip.untracked_since_mark -= item.pre_mark ? 0 : 1;
-    if (item.pre_mark && marked_) {
+    if (item.pre_mark && marked_ && !reclaimed) {
         auto& agg = pre_mark_free_[{item.dev, item.type}];
         ++agg.first;
         agg.second += item.size;
     }
-    write("free ts=%llu dev=%d type=%s addr=%" PRIu64 " size=%" PRIu64 " buffer=0x%" PRIxPTR " pre_mark=%d", now_ns(),
-          item.dev, type_name(item.type), item.addr, item.size, ptr(buffer), item.pre_mark ? 1 : 0);
+    write("free ts=%llu dev=%s type=%s addr=%" PRIu64 " size=%" PRIu64 " buffer=0x%" PRIxPTR " pre_mark=%d reclaimed=%d",
+          now_ns(), item.dev.str().c_str(), type_name(item.type), item.addr, item.size, ptr(buffer),
+          item.pre_mark ? 1 : 0, reclaimed ? 1 : 0);
 }
 
-void Ledger::cb_alloc(int dev, const void* program, std::uint64_t addr, std::uint64_t size, bool global) {
+void Ledger::cb_alloc(DevKey dev, const void* program, std::uint64_t addr, std::uint64_t size, bool global) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!writable()) {
         return;
@@ -148,21 +192,18 @@ void Ledger::cb_alloc(int dev, const void* program, std::uint64_t addr, std::uin
     const auto [it, inserted] = live_programs_.try_emplace(program, next_program_seq_);
     next_program_seq_ += inserted ? 1 : 0;
     cb_view_[dev].push_back({Item{dev, kTypeCB, addr, size, !marked_}, it->second});
-    write("cb_alloc ts=%llu dev=%d program=0x%" PRIxPTR " addr=%" PRIu64 " size=%" PRIu64 " global=%d", now_ns(), dev,
+    write("cb_alloc ts=%llu dev=%s program=0x%" PRIxPTR " addr=%" PRIu64 " size=%" PRIu64 " global=%d", now_ns(),
+          dev.str().c_str(),
           ptr(program), addr, size, global ? 1 : 0);
 }
 
-void Ledger::cb_dealloc_report(int dev) {
+void Ledger::cb_dealloc_report(DevKey dev) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!writable()) {
         return;
     }
-    if (dev < 0) {
-        cb_view_.clear();  // a report without a device speaks for every device
-    } else {
-        cb_view_.erase(dev);
-    }
-    write("cb_dealloc_report ts=%llu dev=%d", now_ns(), dev);
+    cb_view_.erase(dev);
+    write("cb_dealloc_report ts=%llu dev=%s", now_ns(), dev.str().c_str());
 }
 
 void Ledger::program_destroy(const void* program) {
@@ -189,6 +230,7 @@ void Ledger::allocator_reset(const void* allocator) {
     for (auto it = live_.begin(); it != live_.end();) {
         if (it->second.allocator == allocator) {
             reclaimed.emplace_back(it->first, it->second.item);
+            reclaimed_live_[it->first] = it->second.item;
             it = live_.erase(it);
         } else {
             ++it;
@@ -200,12 +242,12 @@ void Ledger::allocator_reset(const void* allocator) {
     const auto ts = now_ns();
     for (const auto& [buffer, item] : reclaimed) {
         reclaimed_.push_back(item);
-        write("reclaim ts=%llu dev=%d type=%s addr=%" PRIu64 " size=%" PRIu64 " buffer=0x%" PRIxPTR " pre_mark=%d", ts,
-              item.dev, type_name(item.type), item.addr, item.size, ptr(buffer), item.pre_mark ? 1 : 0);
+        write("reclaim ts=%llu dev=%s type=%s addr=%" PRIu64 " size=%" PRIu64 " buffer=0x%" PRIxPTR " pre_mark=%d", ts,
+              item.dev.str().c_str(), type_name(item.type), item.addr, item.size, ptr(buffer), item.pre_mark ? 1 : 0);
     }
 }
 
-void Ledger::device_close(int dev, const void* device) {
+void Ledger::device_close(DevKey dev, const void* device) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!writable()) {
         return;
@@ -218,8 +260,8 @@ void Ledger::device_close(int dev, const void* device) {
         ++live;
         live_since_mark += cb.item.pre_mark ? 0 : 1;
     }
-    write("device_close ts=%llu dev=%d device=0x%" PRIxPTR " tracking_live=%ld tracking_live_since_mark=%ld", now_ns(),
-          dev, ptr(device), live, live_since_mark);
+    write("device_close ts=%llu dev=%s device=0x%" PRIxPTR " tracking_live=%ld tracking_live_since_mark=%ld", now_ns(),
+          dev.str().c_str(), ptr(device), live, live_since_mark);
 }
 
 void Ledger::finish() {
@@ -249,8 +291,8 @@ void Ledger::write_leaks_and_summaries() {
         items[2].push_back(live.item);
     }
 
-    using LeakKey = std::tuple<int, int, std::uint64_t, std::uint64_t>;  // dev, type, addr, size
-    using GroupKey = std::pair<int, int>;                                // dev, type
+    using LeakKey = std::tuple<DevKey, int, std::uint64_t, std::uint64_t>;  // dev, type, addr, size
+    using GroupKey = std::pair<DevKey, int>;                                // dev, type
     for (const bool since_mark : {false, true}) {
         const char* scope = since_mark ? "since_mark" : "all";
         for (int c = 0; c < 3; ++c) {
@@ -262,8 +304,8 @@ void Ledger::write_leaks_and_summaries() {
             }
             for (const auto& [key, count] : leaks) {
                 const auto& [dev, type, addr, size] = key;
-                write("leak scope=%s category=%s dev=%d type=%s addr=%" PRIu64 " size=%" PRIu64 " count=%ld", scope,
-                      categories[c], dev, type_name(type), addr, size, count);
+                write("leak scope=%s category=%s dev=%s type=%s addr=%" PRIu64 " size=%" PRIu64 " count=%ld", scope,
+                      categories[c], dev.str().c_str(), type_name(type), addr, size, count);
             }
         }
     }
@@ -279,14 +321,14 @@ void Ledger::write_leaks_and_summaries() {
                 }
             }
             for (const auto& [key, agg] : groups) {
-                write("summary scope=%s category=%s dev=%d type=%s count=%ld bytes=%" PRIu64, scope, categories[c],
-                      key.first, type_name(key.second), agg.first, agg.second);
+                write("summary scope=%s category=%s dev=%s type=%s count=%ld bytes=%" PRIu64, scope, categories[c],
+                      key.first.str().c_str(), type_name(key.second), agg.first, agg.second);
             }
         }
         if (since_mark) {
             for (const auto& [key, agg] : pre_mark_free_) {
-                write("summary scope=since_mark category=pre_mark_free dev=%d type=%s count=%ld bytes=%" PRIu64,
-                      key.first, type_name(key.second), agg.first, agg.second);
+                write("summary scope=since_mark category=pre_mark_free dev=%s type=%s count=%ld bytes=%" PRIu64,
+                      key.first.str().c_str(), type_name(key.second), agg.first, agg.second);
             }
         }
     }

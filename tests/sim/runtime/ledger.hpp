@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -35,8 +36,19 @@ private:
 // Item types as the ledger prints them: the BufferType values 0..4, then CB.
 inline constexpr int kTypeCB = 5;
 
+// What owns an allocator (or receives a CB report): a physical chip or a MeshDevice, printed
+// as chip:N / mesh:M. Chips sort before meshes.
+struct DevKey {
+    bool mesh = false;
+    int id = 0;
+
+    friend bool operator<(DevKey a, DevKey b) { return a.mesh != b.mesh ? !a.mesh : a.id < b.id; }
+    friend bool operator==(DevKey a, DevKey b) { return a.mesh == b.mesh && a.id == b.id; }
+    std::string str() const { return (mesh ? "mesh:" : "chip:") + std::to_string(id); }
+};
+
 struct BufferFacts {
-    int dev;  // chip id
+    DevKey dev;
     int type;  // BufferType value
     std::uint64_t addr;
     std::uint64_t size;
@@ -53,20 +65,23 @@ public:
     // open() every other method is a no-op.
     void open(const std::string& path, unsigned leaks, bool defer_mark);
 
-    void device_open(int dev, const void* device);
+    void device_open(DevKey dev, const void* device);
+    void mesh_open(int mesh_id, const std::vector<int>& chips);
     void buffer_alloc(const BufferFacts& facts);        // Site is SiteScope::current()
     void buffer_free(const void* buffer);               // individual deallocation
-    void cb_alloc(int dev, const void* program, std::uint64_t addr, std::uint64_t size, bool global);
-    void cb_dealloc_report(int dev);                    // -1: device-less report, every device
+    void hooked_alloc(const BufferFacts& facts);        // no device memory: never a leak
+    void hooked_free(const void* buffer);
+    void cb_alloc(DevKey dev, const void* program, std::uint64_t addr, std::uint64_t size, bool global);
+    void cb_dealloc_report(DevKey dev);
     void program_destroy(const void* program);
     void allocator_reset(const void* allocator);        // bulk reclaim of the allocator's buffers
-    void device_close(int dev, const void* device);
+    void device_close(DevKey dev, const void* device);
     void mark();
     void finish();  // leak and summary lines, then "end"; later events are ignored
 
 private:
     struct Item {
-        int dev;
+        DevKey dev;
         int type;
         std::uint64_t addr;
         std::uint64_t size;
@@ -99,13 +114,15 @@ private:
     bool mark_pending_ = false;  // mark() came before open()
 
     std::unordered_map<const void*, LiveBuffer> live_;  // by Buffer*, while allocated
+    std::unordered_map<const void*, Item> reclaimed_live_;  // reclaimed, Buffer object not yet freed
+    std::unordered_map<const void*, DevKey> hooked_;
     std::vector<Item> reclaimed_;
-    std::map<int, std::vector<CbEntry>> cb_view_;  // per chip: CBs since its last report
+    std::map<DevKey, std::vector<CbEntry>> cb_view_;  // per device: CBs since its last report
     std::unordered_map<const void*, std::uint64_t> live_programs_;
     std::unordered_set<std::uint64_t> destroyed_programs_;
     std::uint64_t next_program_seq_ = 1;
-    std::map<int, ChipCounts> chips_;
-    std::map<std::pair<int, int>, std::pair<long, std::uint64_t>> pre_mark_free_;  // (dev,type)->(n,bytes)
+    std::map<DevKey, ChipCounts> chips_;
+    std::map<std::pair<DevKey, int>, std::pair<long, std::uint64_t>> pre_mark_free_;  // (dev,type)->(n,bytes)
 };
 
 }  // namespace ttsim

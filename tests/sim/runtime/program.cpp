@@ -1,5 +1,6 @@
 #include "program.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -8,6 +9,8 @@
 #include "device.hpp"
 #include "graph_tracking.hpp"
 #include "ledger.hpp"
+#include "mesh_buffer.hpp"
+#include "mesh_device.hpp"
 
 namespace tt::tt_metal {
 
@@ -29,38 +32,31 @@ CircularBufferConfig& CircularBufferConfig::set_globally_allocated_address(const
 
 namespace detail {
 
+// E5 (a8c5af0f5a program.cpp): deallocate_circular_buffers() reports the CBs gone on every
+// device they were reported to. Before, nothing: every GraphTracker listener kept every
+// program's CBs (seed 1). Kernel binaries go with the members either way.
 TTSIM_PROBED ProgramImpl::~ProgramImpl() noexcept {
-#if TTSIM_GEN == 2026
     ttsim::Ledger::instance().program_destroy(this);
-    // The seeds' fix. Before it the destructor said nothing, and every GraphTracker listener
-    // kept this program's CBs forever (leak switch cb_tracking).
-    if (!ttsim::leak_enabled(ttsim::kLeakCbTracking)) {
-        deallocate_circular_buffers();
-    }
+#if TTSIM_API >= 5
+    deallocate_circular_buffers();
 #endif
-    // kernel_bin_bufs_ go with the members: each buffer is freed here unless dispatch still
-    // holds it (leak switch kernel_binary).
 }
 
 TTSIM_PROBED CBHandle ProgramImpl::add_circular_buffer(const CoreRangeSet& core_range_set,
                                                        const CircularBufferConfig& config) {
-    if (!cb_layouts_.empty()) {
-        throw std::logic_error("add_circular_buffer: the program was already laid out on a device");
+    if (layout_done_) {
+        throw std::logic_error("add_circular_buffer: the program was already laid out");
     }
     const CBHandle handle = circular_buffers_.size();
     circular_buffers_.push_back({handle, core_range_set, config});
     return handle;
 }
 
-void ProgramImpl::lay_out_circular_buffers(const void* owner, const IDevice* device) {
-    if (cb_layouts_.count(device) != 0) {
-        return;  // already laid out on this device: a cached program enqueued again
-    }
-    const DeviceAllocator& allocator = *device->allocator();
+// CBs stack upward from the L1 allocator base of `device`; every program starts at the base
+// because programs run one at a time. Globally allocated CBs sit in their own L1 buffer.
+std::vector<DeviceAddr> ProgramImpl::compute_layout(const IDevice* device) const {
+    const DeviceAllocator& allocator = *device->allocator_impl();
     const DeviceAddr alignment = allocator.config().l1_alignment;
-
-    // CBs stack upward from the L1 allocator base; every program starts at the base because
-    // programs run one at a time. Globally allocated CBs sit in their own L1 buffer.
     std::vector<DeviceAddr> addresses;
     DeviceAddr next = allocator.l1_base();
     for (const CircularBuffer& cb : circular_buffers_) {
@@ -79,35 +75,73 @@ void ProgramImpl::lay_out_circular_buffers(const void* owner, const IDevice* dev
                                  " grow to " + std::to_string(next) + " B, beyond the L1 limit of " +
                                  std::to_string(limit) + " B");
     }
+    return addresses;
+}
 
-    cb_layouts_[device] = addresses;
-    for (std::size_t i = 0; i < circular_buffers_.size(); ++i) {
-        const CircularBuffer& cb = circular_buffers_[i];
-        const bool global = cb.config.globally_allocated_buffer() != nullptr;
-        ttsim::Ledger::instance().cb_alloc(device->id(), owner, addresses[i], cb.config.total_size(), global);
-        GraphTracker::instance().track_allocate_cb(cb.core_ranges, addresses[i], cb.config.total_size(), global,
-                                                   device);
+void ProgramImpl::report(const IDevice* device, const CircularBuffer& cb, DeviceAddr address) {
+    const bool global = cb.config.globally_allocated_buffer() != nullptr;
+    ttsim::Ledger::instance().cb_alloc(ttsim::dev_key(device), this, address, cb.config.total_size(), global);
+    GraphTracker::instance().track_allocate_cb(cb.core_ranges, address, cb.config.total_size(), global, device);
+}
+
+// The devices a layout is reported to. E5 fans a MeshDevice out to its chips and remembers
+// them in cb_devices_; before, the device argument itself is reported (a MeshDevice too).
+std::vector<const IDevice*> ProgramImpl::register_devices(const IDevice* device) {
+    std::vector<const IDevice*> devices{device};
+#if TTSIM_API >= 5
+    if (const auto* mesh = dynamic_cast<const distributed::MeshDevice*>(device)) {
+        devices.assign(mesh->get_devices().begin(), mesh->get_devices().end());
     }
-}
-
-#if TTSIM_GEN == 2026
-TTSIM_PROBED void ProgramImpl::allocate_circular_buffers(const IDevice* device) {
-    lay_out_circular_buffers(this, device);
-}
 #endif
+    return devices;
+}
 
-TTSIM_PROBED void ProgramImpl::deallocate_circular_buffers() {
-#if TTSIM_GEN == 2026
-    for (const auto& [device, addresses] : cb_layouts_) {
-        GraphTracker::instance().track_deallocate_cb(device);
+TTSIM_PROBED void ProgramImpl::allocate_circular_buffers(const IDevice* device) {
+    const std::vector<const IDevice*> devices = register_devices(device);
+#if TTSIM_API >= 5
+    std::vector<const IDevice*> new_devices;
+    for (const IDevice* dev : devices) {
+        if (std::find(cb_devices_.begin(), cb_devices_.end(), dev) == cb_devices_.end()) {
+            cb_devices_.push_back(dev);
+            new_devices.push_back(dev);
+        }
+    }
+    if (layout_done_) {
+        // A cached layout is reported again, without its global CBs, to devices not seen before.
+        for (const IDevice* dev : new_devices) {
+            for (std::size_t i = 0; i < circular_buffers_.size(); ++i) {
+                if (circular_buffers_[i].config.globally_allocated_buffer() == nullptr) {
+                    report(dev, circular_buffers_[i], cb_addresses_[i]);
+                }
+            }
+        }
+        return;
     }
 #else
-    if (!cb_layouts_.empty()) {
-        GraphTracker::instance().track_deallocate_cb();
+    if (layout_done_) {
+        return;  // a cached program: laid out and reported once
     }
 #endif
-    cb_layouts_.clear();
+    cb_addresses_ = compute_layout(device);
+    for (std::size_t i = 0; i < circular_buffers_.size(); ++i) {
+        for (const IDevice* dev : devices) {
+            report(dev, circular_buffers_[i], cb_addresses_[i]);
+        }
+    }
+    layout_done_ = true;
 }
+
+#if TTSIM_API >= 5
+TTSIM_PROBED void ProgramImpl::deallocate_circular_buffers() {
+    if (cb_devices_.empty() || circular_buffers_.empty()) {
+        return;
+    }
+    for (const IDevice* device : cb_devices_) {
+        GraphTracker::instance().track_deallocate_cb(device);
+    }
+    cb_devices_.clear();
+}
+#endif
 
 TTSIM_PROBED void ProgramImpl::allocate_kernel_bin_buf_on_device(IDevice* device) {
     if (kernel_bin_bufs_.count(device) != 0) {
@@ -120,9 +154,15 @@ TTSIM_PROBED void ProgramImpl::allocate_kernel_bin_buf_on_device(IDevice* device
         Buffer::create(device, kKernelBinarySize, kKernelBinaryPageSize, BufferType::DRAM, /*bottom_up=*/false);
 }
 
-std::vector<DeviceAddr> ProgramImpl::cb_addresses(const IDevice* device) const {
-    const auto it = cb_layouts_.find(device);
-    return it == cb_layouts_.end() ? std::vector<DeviceAddr>{} : it->second;
+// MeshWorkloadImpl's kernel_bin_buf_ (mesh_workload.cpp, every era): a replicated MeshBuffer
+// on the mesh allocator, created once and kept as long as the cached workload.
+void ProgramImpl::allocate_kernel_bin_mesh_buffer(distributed::MeshDevice& mesh) {
+    if (kernel_bin_mesh_buf_) {
+        return;
+    }
+    ttsim::SiteScope site(ttsim::Site::kernel_binary);
+    kernel_bin_mesh_buf_ =
+        distributed::MeshBuffer::create(mesh, kKernelBinarySize, kKernelBinaryPageSize, BufferType::DRAM, false);
 }
 
 std::shared_ptr<Buffer> ProgramImpl::kernel_bin_buf(const IDevice* device) const {
@@ -134,23 +174,13 @@ std::shared_ptr<Buffer> ProgramImpl::kernel_bin_buf(const IDevice* device) const
 
 Program::Program() : internal_(std::make_shared<detail::ProgramImpl>()) {}
 
-#if TTSIM_GEN == 2026
 // "= default" in tt-metal; written out so that it can carry the noinline attribute. Releasing
 // internal_ runs ~ProgramImpl, which does the work.
 TTSIM_PROBED Program::~Program() noexcept {}
-#else
-TTSIM_PROBED Program::~Program() noexcept {
-    if (!internal_) {
-        return;  // moved from
-    }
-    ttsim::Ledger::instance().program_destroy(this);
-    if (!ttsim::leak_enabled(ttsim::kLeakCbTracking)) {
-        internal_->deallocate_circular_buffers();  // the seeds' fix, in its mid-2025 place
-    }
-}
 
+#if TTSIM_API == 1
 TTSIM_PROBED void Program::allocate_circular_buffers(const IDevice* device) {
-    internal_->lay_out_circular_buffers(this, device);
+    internal_->allocate_circular_buffers(device);
 }
 #endif
 

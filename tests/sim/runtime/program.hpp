@@ -1,7 +1,9 @@
 // tt::tt_metal::Program, the public handle, and detail::ProgramImpl, which owns the circular
-// buffer (CB) configs, the per-device CB layouts and the per-device kernel-binary buffers.
-// Mid 2025 lays CBs out in Program::allocate_circular_buffers and reports their deallocation
-// from ~Program; 2026 does both in ProgramImpl (TTMETAL_API.md, "API generations").
+// buffer (CB) configs, the CB layout and the kernel binaries. Per era (gen.hpp):
+//   E1     Program::allocate_circular_buffers forwards to ProgramImpl:: (c9e4a1ac), both exported
+//   E2-E4  ProgramImpl::allocate_circular_buffers only (3fbcb5fd); no CB deallocation report
+//   E5     ~ProgramImpl -> deallocate_circular_buffers() -> track_deallocate_cb(dev) per device
+//          in cb_devices_, and a MeshDevice's layout is reported once per chip (a2db301f)
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,10 @@ namespace tt::tt_metal {
 
 class IDevice;
 class Program;
+namespace distributed {
+class MeshDevice;
+class MeshBuffer;
+}  // namespace distributed
 using CBHandle = std::uintptr_t;
 
 class CircularBufferConfig {
@@ -48,32 +54,39 @@ public:
     ProgramImpl& operator=(const ProgramImpl&) = delete;
 
     CBHandle add_circular_buffer(const CoreRangeSet& core_range_set, const CircularBufferConfig& config);
-#if TTSIM_GEN == 2026
+    // Lays the CBs out once per program, on the allocator of `device` (a MeshDevice's own
+    // allocator for a mesh), and reports each to GraphTracker.
     void allocate_circular_buffers(const IDevice* device);
+#if TTSIM_API >= 5
+    void deallocate_circular_buffers();
 #endif
-    void deallocate_circular_buffers();  // 2026: track_deallocate_cb(dev) per device; 2025: once, device-less
-    void allocate_kernel_bin_buf_on_device(IDevice* device);
+    void allocate_kernel_bin_buf_on_device(IDevice* device);  // the non-mesh path
+    // The mesh path (mesh_workload.cpp): one kernel-binary MeshBuffer, kept by the cached
+    // workload. Not a tt-metal function.
+    void allocate_kernel_bin_mesh_buffer(distributed::MeshDevice& mesh);
 
     std::size_t num_circular_buffers() const { return circular_buffers_.size(); }
-    std::vector<DeviceAddr> cb_addresses(const IDevice* device) const;  // empty until laid out
+    const std::vector<DeviceAddr>& cb_addresses() const { return cb_addresses_; }  // empty until laid out
     std::shared_ptr<Buffer> kernel_bin_buf(const IDevice* device) const;
+    std::shared_ptr<distributed::MeshBuffer> kernel_bin_mesh_buffer() const { return kernel_bin_mesh_buf_; }
 
 private:
-    friend class tt::tt_metal::Program;  // the mid-2025 CB layout owner
-
     struct CircularBuffer {
         CBHandle handle;
         CoreRangeSet core_ranges;
         CircularBufferConfig config;
     };
 
-    // The layout itself; `owner` is the object the CBs are attributed to (this ProgramImpl in
-    // 2026, the Program in mid 2025), i.e. `this` of the probed allocate_circular_buffers.
-    void lay_out_circular_buffers(const void* owner, const IDevice* device);
+    std::vector<DeviceAddr> compute_layout(const IDevice* device) const;
+    void report(const IDevice* device, const CircularBuffer& cb, DeviceAddr address);
+    std::vector<const IDevice*> register_devices(const IDevice* device);
 
     std::vector<CircularBuffer> circular_buffers_;
-    std::map<const IDevice*, std::vector<DeviceAddr>> cb_layouts_;
+    std::vector<DeviceAddr> cb_addresses_;
+    bool layout_done_ = false;
+    std::vector<const IDevice*> cb_devices_;  // E5: devices the CBs were reported to
     std::map<const IDevice*, std::shared_ptr<Buffer>> kernel_bin_bufs_;
+    std::shared_ptr<distributed::MeshBuffer> kernel_bin_mesh_buf_;
 };
 
 }  // namespace detail
@@ -83,13 +96,21 @@ public:
     Program();
     ~Program() noexcept;
     Program(Program&& other) noexcept;
-    Program& operator=(Program&& other) = delete;  // would drop a program without ~Program's report
+    Program& operator=(Program&& other) = delete;
     Program(const Program&) = delete;
     Program& operator=(const Program&) = delete;
 
-#if TTSIM_GEN == 2025
-    void allocate_circular_buffers(const IDevice* device);
+#if TTSIM_API == 1
+    void allocate_circular_buffers(const IDevice* device);  // forwards to ProgramImpl
 #endif
+    // The call the era's dispatch makes (program_dispatch / mesh_workload.cpp).
+    void lay_out_circular_buffers(const IDevice* device) {
+#if TTSIM_API == 1
+        allocate_circular_buffers(device);
+#else
+        internal_->allocate_circular_buffers(device);
+#endif
+    }
 
     detail::ProgramImpl& impl() { return *internal_; }
     const detail::ProgramImpl& impl() const { return *internal_; }

@@ -3,7 +3,7 @@
 
 #include "gen.hpp"
 
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
 namespace ttsl {
 #else
 namespace tt::stl {

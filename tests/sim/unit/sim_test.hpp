@@ -20,6 +20,7 @@
 
 #include "buffer.hpp"
 #include "device.hpp"
+#include "mesh_buffer.hpp"
 #include "mesh_device.hpp"
 #include "program.hpp"
 #include "ttsim_control.h"
@@ -81,9 +82,12 @@ struct Ledger {
         assert_true(found.size() <= 1);
         return found.empty() ? 0 : found[0].n("count");
     }
-    std::vector<long long> tracking_live(int dev, const char* field = "tracking_live") const {
+    std::vector<long long> tracking_live(int chip, const char* field = "tracking_live") const {
+        return tracking_live("chip:" + std::to_string(chip), field);
+    }
+    std::vector<long long> tracking_live(const std::string& dev, const char* field = "tracking_live") const {
         std::vector<long long> out;
-        for (const Line& line : of("device_close", {{"dev", std::to_string(dev)}})) {
+        for (const Line& line : of("device_close", {{"dev", dev}})) {
             out.push_back(line.n(field));
         }
         return out;
@@ -170,7 +174,7 @@ inline std::vector<metal::IDevice*> run_cycle(int devices, int programs, int buf
     for (int chip = 0; chip < devices; ++chip) {
         opened.push_back(metal::CreateDevice(chip));
     }
-    const CoreRangeSet grid(CoreRange({0, 0}, {7, 7}));
+    const metal::CoreRangeSet grid(metal::CoreRange({0, 0}, {7, 7}));
     for (metal::IDevice* device : opened) {
         for (int p = 0; p < programs; ++p) {
             auto program = std::make_shared<metal::Program>();

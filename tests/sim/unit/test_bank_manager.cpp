@@ -10,6 +10,8 @@
 using tt::tt_metal::AllocatorConfig;
 using tt::tt_metal::BankManager;
 using tt::tt_metal::BufferType;
+using tt::tt_metal::CoreRange;
+using tt::tt_metal::CoreRangeSet;
 using tt::tt_metal::DeviceAddr;
 using tt::tt_metal::allocator::FreeList;
 
@@ -21,6 +23,13 @@ const CoreRangeSet kGrid(CoreRange({0, 0}, {7, 7}));
 BankManager dram() {
     const AllocatorConfig c;
     return BankManager(BufferType::DRAM, c.num_dram_banks, c.dram_bank_size, 0, c.dram_alignment);
+}
+
+// As the allocator builds it: the bottom of each bank is reserved.
+BankManager dram_unreserved() {
+    const AllocatorConfig c;
+    return BankManager(BufferType::DRAM, c.num_dram_banks, c.dram_bank_size - c.dram_unreserved_base,
+                       c.dram_unreserved_base, c.dram_alignment);
 }
 
 BankManager l1() {
@@ -35,20 +44,21 @@ DeviceAddr alloc_4k_per_bank(BankManager& m, bool bottom_up) {
 }
 
 void dram_first_top_down_is_0x3FFFF000(void**) {
-    BankManager m = dram();
+    BankManager m = dram_unreserved();  // the reservation leaves the top alone
     assert_int_equal(alloc_4k_per_bank(m, false), 0x3FFFF000);
     assert_int_equal(0x3FFFF000, 1073737728);
     assert_int_equal(alloc_4k_per_bank(m, false), 0x3FFFE000);
     assert_int_equal(alloc_4k_per_bank(m, false), 0x3FFFD000);
 }
 
-void dram_bottom_up_from_zero(void**) {
-    BankManager m = dram();
-    assert_int_equal(alloc_4k_per_bank(m, true), 0);
+// The bottom of every bank is reserved (the HAL's dram_unreserved_base): no buffer at 0.
+void dram_bottom_up_from_the_unreserved_base(void**) {
+    BankManager m = dram_unreserved();
     assert_int_equal(alloc_4k_per_bank(m, true), 4096);
+    assert_int_equal(alloc_4k_per_bank(m, true), 8192);
     // 64 KiB in 2 KiB pages: 32 pages, 3 per bank = 6144 B, rounded up to 8192.
-    assert_int_equal(m.allocate_buffer(65536, 2048, true, kGrid, std::nullopt), 8192);
-    assert_int_equal(alloc_4k_per_bank(m, true), 16384);
+    assert_int_equal(m.allocate_buffer(65536, 2048, true, kGrid, std::nullopt), 12288);
+    assert_int_equal(alloc_4k_per_bank(m, true), 20480);
     // Top-down and bottom-up share one address space.
     assert_int_equal(alloc_4k_per_bank(m, false), kGiB - 4096);
 }
@@ -154,7 +164,7 @@ void sharded_uses_num_shards_banks(void**) {
         [&] { m.allocate_buffer(32768, 2048, false, kGrid, 65u); }));  // more shards than cores
 }
 
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
 void only_the_default_allocator_id_exists(void**) {
     using Id = BankManager::AllocatorDependencies::AllocatorID;
     BankManager m = dram();
@@ -169,7 +179,7 @@ void only_the_default_allocator_id_exists(void**) {
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(dram_first_top_down_is_0x3FFFF000),
-        cmocka_unit_test(dram_bottom_up_from_zero),
+        cmocka_unit_test(dram_bottom_up_from_the_unreserved_base),
         cmocka_unit_test(free_list_reuses_a_freed_range),
         cmocka_unit_test(free_list_coalesces_on_free),
         cmocka_unit_test(free_list_merges_into_the_tail),
@@ -177,9 +187,9 @@ int main() {
         cmocka_unit_test(unknown_address_is_ignored),
         cmocka_unit_test(l1_geometry),
         cmocka_unit_test(sharded_uses_num_shards_banks),
-#if TTSIM_GEN == 2026
+#if TTSIM_API >= 2
         cmocka_unit_test(only_the_default_allocator_id_exists),
 #endif
     };
-    return cmocka_run_group_tests_name("sim_bank_manager_" TTSIM_GEN_NAME, tests, nullptr, nullptr);
+    return cmocka_run_group_tests_name("sim_bank_manager_" TTSIM_ERA_NAME, tests, nullptr, nullptr);
 }

@@ -1,6 +1,7 @@
-// Object layouts the tracer reads (TTMETAL_API.md, "Buffer layout"): each field is checked
-// twice, by its offset as a member and by reading raw bytes at that offset from a live object,
-// which is what the BPF side does.
+// Object layouts the tracer reads, per era variant (runtime/gen.hpp, buffer.hpp,
+// mesh_device.hpp): each field is checked twice, by its offset as a member and by reading raw
+// bytes at that offset from a live object, which is what the BPF side does. The exported
+// accessors must agree with the raw reads.
 #include <cstring>
 #include <type_traits>
 
@@ -20,57 +21,88 @@ T read_at(const void* object, std::ptrdiff_t off) {
     return value;
 }
 
+// Where the fields start (the object read) and each field's offset from there.
+struct BufferOffsets {
+    std::ptrdiff_t device, size, type, allocator, status, address, page_size;
+};
+
+#if TTSIM_API == 1 || TTSIM_BUFFER_PIMPL
+constexpr BufferOffsets kBuffer{0, 8, 16, 48, 56, 64, 72};
+#elif TTSIM_BUFFER_EXTRA
+constexpr BufferOffsets kBuffer{16, 24, 32, 72, 80, 88, 96};
+#else
+constexpr BufferOffsets kBuffer{16, 24, 32, 64, 72, 80, 88};
+#endif
+
 struct BufferLayoutProbe {
     static void check(const Buffer& b) {
-#if TTSIM_GEN == 2026
+#if TTSIM_BUFFER_PIMPL
         assert_int_equal(offset(&b, &b.impl_), 16);
-        const BufferImpl& i = *b.impl_;
-        assert_ptr_equal(read_at<const void*>(&b, 16), &i);
-        assert_int_equal(offset(&i, &i.device_), 0);
-        assert_int_equal(offset(&i, &i.size_), 8);
-        assert_int_equal(offset(&i, &i.buffer_type_), 16);
-        assert_int_equal(offset(&i, &i.allocator_), 48);
-        assert_int_equal(offset(&i, &i.address_), 64);
-        assert_int_equal(offset(&i, &i.page_size_), 72);
-        const void* fields = &i;
-        const std::ptrdiff_t base = 0;
+        const BufferImpl& f = *b.impl_;
+        assert_ptr_equal(read_at<const void*>(&b, 16), &f);
 #else
-        assert_int_equal(offset(&b, &b.device_), 16);
-        assert_int_equal(offset(&b, &b.size_), 24);
-        assert_int_equal(offset(&b, &b.buffer_type_), 32);
-        assert_int_equal(offset(&b, &b.buffer_layout_), 36);
-        assert_int_equal(offset(&b, &b.bottom_up_), 40);
-        assert_int_equal(offset(&b, &b.owns_data_), 43);
-        assert_int_equal(offset(&b, &b.allocator_), 64);
-        assert_int_equal(offset(&b, &b.allocation_status_), 72);
-        assert_int_equal(offset(&b, &b.address_), 80);
-        assert_int_equal(offset(&b, &b.page_size_), 88);
-        assert_int_equal(read_at<int>(&b, 36), 0);         // INTERLEAVED
-        assert_int_equal(read_at<bool>(&b, 40), b.bottom_up());
-        assert_int_equal(read_at<bool>(&b, 43), true);     // owns its data
-        assert_int_equal(read_at<std::uint8_t>(&b, 72), 2);  // ALLOCATED
-        const void* fields = &b;
-        const std::ptrdiff_t base = 16;
+        const Buffer& f = b;
 #endif
+        assert_int_equal(offset(&f, &f.device_), kBuffer.device);
+        assert_int_equal(offset(&f, &f.size_), kBuffer.size);
+        assert_int_equal(offset(&f, &f.buffer_type_), kBuffer.type);
+        assert_int_equal(offset(&f, &f.allocator_), kBuffer.allocator);
+        assert_int_equal(offset(&f, &f.allocation_status_), kBuffer.status);
+        assert_int_equal(offset(&f, &f.hooked_allocation_), kBuffer.status + 1);
+        assert_int_equal(offset(&f, &f.address_), kBuffer.address);
+        assert_int_equal(offset(&f, &f.page_size_), kBuffer.page_size);
         // Raw reads at the tracer's offsets give the accessors' values.
-        assert_ptr_equal(read_at<const void*>(fields, base + 0), b.device());
-        assert_int_equal(read_at<std::uint64_t>(fields, base + 8), b.size());
-        assert_int_equal(read_at<int>(fields, base + 16), static_cast<int>(b.buffer_type()));
-        assert_ptr_equal(read_at<const void*>(fields, base + 48), b.allocator());
-        assert_int_equal(read_at<std::uint64_t>(fields, base + 64), b.address());
-        assert_int_equal(read_at<std::uint64_t>(fields, base + 72), b.page_size());
+        assert_ptr_equal(read_at<const void*>(&f, kBuffer.device), b.device());
+        assert_int_equal(read_at<std::uint64_t>(&f, kBuffer.size), b.size());
+        assert_int_equal(read_at<int>(&f, kBuffer.type), static_cast<int>(b.buffer_type()));
+        assert_ptr_equal(read_at<const void*>(&f, kBuffer.allocator), b.allocator_impl());
+        assert_int_equal(read_at<std::uint8_t>(&f, kBuffer.status), 2);  // ALLOCATED
+        assert_int_equal(read_at<std::uint64_t>(&f, kBuffer.address), b.address());
+        assert_int_equal(read_at<std::uint64_t>(&f, kBuffer.page_size), b.page_size());
+        assert_int_equal(b.num_pages(), b.size() / b.page_size());
+        assert_int_equal(b.is_dram(), b.buffer_type() == BufferType::DRAM);
+        assert_int_equal(b.is_l1(), b.buffer_type() == BufferType::L1);
+        assert_false(b.is_trace());
+        assert_true(b.is_valid_region({0, b.size()}));
+        assert_false(b.is_valid_region({b.page_size(), b.size()}));
+        assert_int_equal(b.alignment(), b.is_dram() ? 4096 : 16);
+#if TTSIM_API >= 3
+        assert_ptr_equal(b.allocator(), b.allocator_impl()->view().get());
+#else
+        assert_ptr_equal(b.allocator(), b.allocator_impl());
+#endif
     }
 };
 
 struct DeviceLayoutProbe {
     static void check(const Device& d, ChipId chip) {
-        const std::ptrdiff_t expected = TTSIM_GEN == 2026 ? 24 : 16;
+        const std::ptrdiff_t expected = TTSIM_API >= 4 ? 24 : 8;
         assert_int_equal(offset(&d, &d.id_), expected);
         assert_int_equal(read_at<int>(&d, expected), chip);
         // IDevice is the primary base: an IDevice* is the Device*, with the vtable at 0.
         assert_ptr_equal(static_cast<const IDevice*>(&d), &d);
     }
 };
+
+namespace distributed {
+struct MeshLayoutProbe {
+    static void check(const MeshDevice& m) {
+        assert_ptr_equal(static_cast<const IDevice*>(&m), &m);
+#if TTSIM_API >= 3
+        assert_int_equal(offset(&m, &m.pimpl_), 24);
+        const MeshDeviceImpl& h = *m.pimpl_;
+        assert_ptr_equal(read_at<const void*>(&m, 24), &h);
+        const std::ptrdiff_t id_offset = TTSIM_API >= 4 ? 80 : 72;
+#else
+        const MeshDevice& h = m;
+        const std::ptrdiff_t id_offset = TTSIM_API == 2 ? 88 : 40;
+#endif
+        assert_int_equal(offset(&h, &h.mesh_id_), id_offset);
+        assert_int_equal(offset(&h, &h.scoped_devices_), id_offset - 16);
+        assert_int_equal(read_at<int>(&h, id_offset), m.id());
+    }
+};
+}  // namespace distributed
 
 struct ProgramLayoutProbe {
     static void check(const Program& p) {
@@ -101,10 +133,24 @@ void buffer_layout(void**) {
     metal::BufferLayoutProbe::check(*l1);
     metal::BufferLayoutProbe::check(*dram);
     assert_int_equal(l1->address(), 1499136 - 2048);
-    assert_int_equal(dram->address(), 0);
+    assert_int_equal(dram->address(), 4096);  // above the reserved bottom of the bank
     l1.reset();
     dram.reset();
     metal::CloseDevice(device);
+}
+
+void mesh_buffer_layout(void**) {
+    auto mesh = metal::distributed::MeshDevice::create({0, 1});
+    metal::distributed::MeshLayoutProbe::check(*mesh);
+    auto buffer = metal::distributed::MeshBuffer::create(*mesh, 65536, 2048, metal::BufferType::DRAM);
+    metal::Buffer& backing = *buffer->get_backing_buffer();
+    metal::BufferLayoutProbe::check(backing);
+    assert_ptr_equal(backing.device(), mesh.get());  // device_ is the MeshDevice
+    assert_ptr_equal(backing.allocator_impl(), mesh->allocator_impl());
+    for (std::size_t chip = 0; chip < 2; ++chip) {
+        assert_int_equal(buffer->get_device_buffer(chip)->address(), backing.address());
+    }
+    mesh->close();
 }
 
 void device_id_offset(void**) {
@@ -123,8 +169,9 @@ void program_holds_only_internal(void**) {
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(buffer_layout),
+        cmocka_unit_test(mesh_buffer_layout),
         cmocka_unit_test(device_id_offset),
         cmocka_unit_test(program_holds_only_internal),
     };
-    return cmocka_run_group_tests_name("sim_layout_" TTSIM_GEN_NAME, tests, nullptr, nullptr);
+    return cmocka_run_group_tests_name("sim_layout_" TTSIM_ERA_NAME, tests, nullptr, nullptr);
 }

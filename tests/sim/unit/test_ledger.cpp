@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "no_dispatch.hpp"
 #include "sim_test.hpp"
 
 namespace {
@@ -17,8 +18,21 @@ using simtest::run_cycle;
 using simtest::run_scenario;
 using simtest::ScenarioOptions;
 
-const std::string kGen = std::to_string(TTSIM_GEN);
-const CoreRangeSet kGrid(CoreRange({0, 0}, {7, 7}));
+const metal::CoreRangeSet kGrid(metal::CoreRange({0, 0}, {7, 7}));
+// Before E5 no CB is ever reported deallocated: every destroyed program's CBs stay in a
+// listener's view (seed 1), whatever the cb_tracking switch says.
+constexpr bool kCbsNeverReported = TTSIM_API < 5;
+constexpr long long kCbs = kCbsNeverReported ? 6 : 0;  // per chip and cycle of run_cycle(.., 2, ..)
+// E1's ~SubDeviceManager deallocates each reclaimed buffer afterwards, with GraphTracker events.
+constexpr bool kFreedAfterReset = TTSIM_API == 1;
+
+std::vector<long long> grows(long long per_close, int closes = 3) {
+    std::vector<long long> out;
+    for (int i = 1; i <= closes; ++i) {
+        out.push_back(per_close * i);
+    }
+    return out;
+}
 
 void require(bool ok, const char* what) {
     if (!ok) {
@@ -50,7 +64,7 @@ void assert_no_leaks(const Ledger& l) {
 
 std::map<std::string, std::string> leak(const char* scope, const char* category, int dev, const char* type,
                                         std::uint64_t addr, std::uint64_t size) {
-    return {{"scope", scope},       {"category", category},         {"dev", std::to_string(dev)},
+    return {{"scope", scope},       {"category", category},         {"dev", "chip:" + std::to_string(dev)},
             {"type", type},         {"addr", std::to_string(addr)}, {"size", std::to_string(size)}};
 }
 
@@ -64,16 +78,20 @@ void format_and_clean_run(void**) {
     assert_true(l.lines.size() > 3);
     const auto& header = l.lines[0];
     assert_string_equal(header.kind.c_str(), "ttsim-ledger");
-    assert_true(header.text.rfind("ttsim-ledger v1 gen=" + kGen + " pid=", 0) == 0);
+    assert_true(header.text.rfind(std::string("ttsim-ledger v2 era=") + TTSIM_ERA_NAME + " pid=", 0) == 0);
     assert_string_equal(header.s("leaks").c_str(), "none");
     assert_string_equal(l.lines[1].kind.c_str(), "mark");  // no pause: right after the header
     assert_string_equal(l.lines.back().kind.c_str(), "end");
 
-    assert_no_leaks(l);
-    assert_int_equal(l.count("summary"), 0);
+    if (kCbsNeverReported) {
+        assert_int_equal(l.count("leak"), l.count("leak", {{"category", "cb_tracking"}}));
+    } else {
+        assert_no_leaks(l);
+        assert_int_equal(l.count("summary"), 0);
+    }
     assert_int_equal(l.count("device_open"), 6);
     for (int dev = 0; dev < 2; ++dev) {
-        assert_true(l.tracking_live(dev) == std::vector<long long>({0, 0, 0}));
+        assert_true(l.tracking_live(dev) == grows(kCbs));
     }
     // Per device and cycle: 2 programs x (2 inputs + 1 kernel binary), all freed.
     assert_int_equal(l.count("alloc"), 36);
@@ -86,14 +104,9 @@ void format_and_clean_run(void**) {
     assert_int_equal(l.count("cb_alloc", {{"addr", "105248"}, {"size", "4096"}}), 12);
     assert_int_equal(l.count("cb_alloc", {{"addr", "109344"}, {"size", "2048"}}), 12);
     assert_int_equal(l.count("program_destroy"), 12);
-    // One CB report per destroyed program: for its device (2026) or device-less (mid 2025).
-    assert_int_equal(l.count("cb_dealloc_report"), 12);
-    if (TTSIM_GEN == 2026) {
-        assert_int_equal(l.count("cb_dealloc_report", {{"dev", "0"}}), 6);
-        assert_int_equal(l.count("cb_dealloc_report", {{"dev", "1"}}), 6);
-    } else {
-        assert_int_equal(l.count("cb_dealloc_report", {{"dev", "-1"}}), 12);
-    }
+    // From E5 on, one CB report per destroyed program, for its chip; none before.
+    assert_int_equal(l.count("cb_dealloc_report"), kCbsNeverReported ? 0 : 12);
+    assert_int_equal(l.count("cb_dealloc_report", {{"dev", "chip:0"}}), kCbsNeverReported ? 0 : 6);
     for (const auto& line : l.lines) {
         if (line.kind != "ttsim-ledger" && line.kind != "leak" && line.kind != "summary") {
             assert_true(line.f.count("ts") == 1);
@@ -111,7 +124,14 @@ void cb_tracking_grows_the_view(void**) {
             }
         },
         opts);
+    // The switch changes nothing: E5 has no mechanism for the seed's imbalance, and before
+    // E5 it is there without any switch.
     assert_string_equal(l.lines[0].s("leaks").c_str(), "cb_tracking");
+    if (!kCbsNeverReported) {
+        assert_int_equal(l.count("cb_dealloc_report"), 12);
+        assert_int_equal(l.count("leak"), 0);
+        return;
+    }
     assert_int_equal(l.count("cb_dealloc_report"), 0);
     for (int dev = 0; dev < 2; ++dev) {
         assert_true(l.tracking_live(dev) == std::vector<long long>({6, 12, 18}));
@@ -121,7 +141,7 @@ void cb_tracking_grows_the_view(void**) {
             assert_int_equal(l.leak_count(leak(scope, "cb_tracking", dev, "CB", 109344, 2048)), 6);
         }
         assert_int_equal(
-            l.count("summary", {{"scope", "all"}, {"category", "cb_tracking"}, {"dev", std::to_string(dev)},
+            l.count("summary", {{"scope", "all"}, {"category", "cb_tracking"}, {"dev", "chip:" + std::to_string(dev)},
                                 {"type", "CB"}, {"count", "18"}, {"bytes", "61440"}}),
             1);
     }
@@ -140,20 +160,21 @@ void kernel_binary_is_reclaimed_at_close(void**) {
             }
         },
         opts);
-    assert_true(l.tracking_live(0) == std::vector<long long>({2, 4, 6}));
+    assert_true(l.tracking_live(0) == grows(kCbs + (kFreedAfterReset ? 0 : 2)));
     assert_int_equal(l.count("reclaim"), 6);
     assert_int_equal(l.count("reclaim", {{"type", "DRAM"}, {"size", "24576"}, {"pre_mark", "0"}}), 6);
-    assert_int_equal(l.count("free", {{"size", "24576"}}), 0);
+    assert_int_equal(l.count("free", {{"size", "24576"}, {"reclaimed", "1"}}), kFreedAfterReset ? 6 : 0);
+    assert_int_equal(l.count("free", {{"size", "24576"}, {"reclaimed", "0"}}), 0);
     assert_int_equal(l.leak_count(leak("all", "reclaimed_at_close", 0, "DRAM", 1073737728, 24576)), 3);
     assert_int_equal(l.leak_count(leak("all", "reclaimed_at_close", 0, "DRAM", 1073733632, 24576)), 3);
     assert_int_equal(l.count("summary", {{"scope", "all"},
                                          {"category", "reclaimed_at_close"},
-                                         {"dev", "0"},
+                                         {"dev", "chip:0"},
                                          {"type", "DRAM"},
                                          {"count", "6"},
                                          {"bytes", "147456"}}),
                      1);
-    assert_int_equal(l.count("leak", {{"category", "cb_tracking"}}), 0);
+    assert_int_equal(l.count("leak", {{"category", "cb_tracking"}}) != 0, kCbsNeverReported);
     assert_int_equal(l.count("leak", {{"category", "never_freed"}}), 0);
 }
 
@@ -162,13 +183,13 @@ void cache_callback_buffer_is_reclaimed_at_close(void**) {
     opts.leaks = "cache_callback";
     const Ledger l = run_scenario([] { run_cycle(1, 2, 0); }, opts);
     // One scratch buffer per cache miss, DRAM then L1, on a device without other buffers.
-    assert_int_equal(l.count("alloc", {{"site", "cache_callback"}, {"type", "DRAM"}, {"addr", "0"}, {"size", "32768"}}),
+    assert_int_equal(l.count("alloc", {{"site", "cache_callback"}, {"type", "DRAM"}, {"addr", "4096"}, {"size", "32768"}}),
                      1);
     assert_int_equal(
         l.count("alloc", {{"site", "cache_callback"}, {"type", "L1"}, {"addr", "1498112"}, {"size", "4096"}}), 1);
-    assert_int_equal(l.leak_count(leak("all", "reclaimed_at_close", 0, "DRAM", 0, 32768)), 1);
+    assert_int_equal(l.leak_count(leak("all", "reclaimed_at_close", 0, "DRAM", 4096, 32768)), 1);
     assert_int_equal(l.leak_count(leak("all", "reclaimed_at_close", 0, "L1", 1498112, 4096)), 1);
-    assert_true(l.tracking_live(0) == std::vector<long long>({2}));
+    assert_true(l.tracking_live(0) == std::vector<long long>({kCbs + (kFreedAfterReset ? 0 : 2)}));
     assert_int_equal(l.count("free", {{"size", "24576"}}), 2);  // kernel binaries freed normally
 }
 
@@ -184,13 +205,14 @@ void all_leaks_grow_across_closes(void**) {
         opts);
     assert_string_equal(l.lines[0].s("leaks").c_str(), "cb_tracking,kernel_binary,cache_callback");
     for (int dev = 0; dev < 2; ++dev) {
-        // Per cycle: 6 CBs, 2 kernel binaries, 2 callback buffers.
-        assert_true(l.tracking_live(dev) == std::vector<long long>({10, 20, 30}));
-        assert_true(l.tracking_live(dev, "tracking_live_since_mark") == std::vector<long long>({10, 20, 30}));
+        // Per cycle: the CBs of the era, 2 kernel binaries, 2 callback buffers.
+        const long long per = kCbs + (kFreedAfterReset ? 0 : 4);
+        assert_true(l.tracking_live(dev) == grows(per));
+        assert_true(l.tracking_live(dev, "tracking_live_since_mark") == grows(per));
     }
     assert_int_equal(l.count("summary", {{"scope", "all"}, {"category", "reclaimed_at_close"}, {"type", "DRAM"}}), 2);
     assert_int_equal(l.count("summary", {{"scope", "all"}, {"category", "reclaimed_at_close"}, {"type", "L1"}}), 2);
-    assert_int_equal(l.count("summary", {{"scope", "all"}, {"category", "cb_tracking"}}), 2);
+    assert_int_equal(l.count("summary", {{"scope", "all"}, {"category", "cb_tracking"}}), kCbsNeverReported ? 2 : 0);
     assert_int_equal(l.count("leak", {{"category", "never_freed"}}), 0);
 }
 
@@ -201,14 +223,14 @@ void never_freed_without_close(void**) {
     });
     assert_int_equal(l.count("device_close"), 0);
     assert_int_equal(l.leak_count(leak("all", "never_freed", 0, "DRAM", 1073737728, 24576)), 1);  // cached program's
-    assert_int_equal(l.leak_count(leak("all", "never_freed", 0, "DRAM", 0, 65536)), 1);
-    assert_int_equal(l.leak_count(leak("since_mark", "never_freed", 0, "DRAM", 0, 65536)), 1);
+    assert_int_equal(l.leak_count(leak("all", "never_freed", 0, "DRAM", 4096, 65536)), 1);
+    assert_int_equal(l.leak_count(leak("since_mark", "never_freed", 0, "DRAM", 4096, 65536)), 1);
     assert_int_equal(l.count("leak", {{"scope", "all"}}), 2);
     // The cached program is alive at exit: its CBs are its own, not a tracking leak.
     assert_int_equal(l.count("leak", {{"category", "cb_tracking"}}), 0);
     assert_int_equal(l.count("summary", {{"scope", "all"},
                                          {"category", "never_freed"},
-                                         {"dev", "0"},
+                                         {"dev", "chip:0"},
                                          {"type", "DRAM"},
                                          {"count", "2"},
                                          {"bytes", "90112"}}),
@@ -248,30 +270,33 @@ void since_mark_and_pre_mark_free(void**) {
     assert_int_equal(l.count("free", {{"size", "65536"}, {"pre_mark", "1"}}), 1);
     assert_int_equal(l.count("reclaim", {{"addr", "1073737728"}, {"pre_mark", "1"}}), 1);
     assert_int_equal(l.count("reclaim", {{"addr", "1073733632"}, {"pre_mark", "0"}}), 1);
-    // 6 CBs + 2 kernel binaries + the kept L1 buffer; since the mark: 3 CBs + 1 + 1.
-    assert_true(l.tracking_live(0) == std::vector<long long>({9}));
-    assert_true(l.tracking_live(0, "tracking_live_since_mark") == std::vector<long long>({5}));
+    // The era's CBs + 2 kernel binaries + the kept L1 buffer; since the mark: half the CBs + 1 + 1.
+    const long long buffers = kFreedAfterReset ? 0 : 3;
+    assert_true(l.tracking_live(0) == std::vector<long long>({kCbs + buffers}));
+    assert_true(l.tracking_live(0, "tracking_live_since_mark") ==
+                std::vector<long long>({kCbs / 2 + (kFreedAfterReset ? 0 : 2)}));
 
-    assert_int_equal(l.leak_count(leak("all", "cb_tracking", 0, "CB", 101152, 4096)), 2);
-    assert_int_equal(l.leak_count(leak("since_mark", "cb_tracking", 0, "CB", 101152, 4096)), 1);
+    assert_int_equal(l.leak_count(leak("all", "cb_tracking", 0, "CB", 101152, 4096)), kCbsNeverReported ? 2 : 0);
+    assert_int_equal(l.leak_count(leak("since_mark", "cb_tracking", 0, "CB", 101152, 4096)), kCbsNeverReported);
     assert_int_equal(l.leak_count(leak("all", "reclaimed_at_close", 0, "DRAM", 1073737728, 24576)), 1);
     assert_int_equal(l.leak_count(leak("since_mark", "reclaimed_at_close", 0, "DRAM", 1073737728, 24576)), 0);
     assert_int_equal(l.leak_count(leak("since_mark", "reclaimed_at_close", 0, "DRAM", 1073733632, 24576)), 1);
     assert_int_equal(l.leak_count(leak("since_mark", "reclaimed_at_close", 0, "L1", 1497088, 8192)), 1);
     assert_int_equal(l.count("summary", {{"scope", "since_mark"},
                                          {"category", "pre_mark_free"},
-                                         {"dev", "0"},
+                                         {"dev", "chip:0"},
                                          {"type", "DRAM"},
                                          {"count", "1"},
                                          {"bytes", "65536"}}),
                      1);
     assert_int_equal(l.count("summary", {{"category", "pre_mark_free"}}), 1);
-    assert_int_equal(l.count("summary", {{"scope", "since_mark"}, {"category", "cb_tracking"}, {"count", "3"}}), 1);
+    assert_int_equal(l.count("summary", {{"scope", "since_mark"}, {"category", "cb_tracking"}, {"count", "3"}}),
+                     kCbsNeverReported);
 }
 
-// A device-less report (mid 2025) clears every chip's view, even for a program still alive
-// on another chip; a 2026 report clears only its own chip's.
-void cb_report_scope_per_generation(void**) {
+// E5 reports a program's CBs for its own chip when it dies, even after the chip closed;
+// before E5 nothing is ever reported, so destroyed programs' CBs are tracking leaks.
+void cb_reports_per_era(void**) {
     const Ledger l = run_scenario([] {
         metal::IDevice* d0 = metal::CreateDevice(0);
         metal::IDevice* d1 = metal::CreateDevice(1);
@@ -282,23 +307,29 @@ void cb_report_scope_per_generation(void**) {
         metal::CloseDevice(d1);
         held.reset();
     });
-    assert_true(l.tracking_live(0) == std::vector<long long>({0}));
-    // Chip 1 at close: its kernel binary (held, so reclaimed) plus, in 2026, its 3 CBs.
-    assert_true(l.tracking_live(1) == std::vector<long long>({TTSIM_GEN == 2026 ? 4 : 1}));
+    assert_true(l.tracking_live(0) == std::vector<long long>({kCbs / 2}));
+    // Chip 1 at close: its 3 CBs (the program is alive) and its kernel binary (held, so
+    // reclaimed; E1 deallocates it one by one after the reset).
+    assert_true(l.tracking_live(1) == std::vector<long long>({3 + (kFreedAfterReset ? 0 : 1)}));
     // The held program died after its device closed, and reported then.
     size_t close1 = 0, last_destroy = 0;
     for (size_t i = 0; i < l.lines.size(); ++i) {
-        close1 = l.lines[i].kind == "device_close" && l.lines[i].has("dev", "1") ? i : close1;
+        close1 = l.lines[i].kind == "device_close" && l.lines[i].has("dev", "chip:1") ? i : close1;
         last_destroy = l.lines[i].kind == "program_destroy" ? i : last_destroy;
     }
     assert_true(last_destroy > close1);
-    assert_string_equal(l.lines[last_destroy + 1].s("dev").c_str(), TTSIM_GEN == 2026 ? "1" : "-1");
-    assert_int_equal(l.count("leak", {{"category", "cb_tracking"}}), 0);
+    if (kCbsNeverReported) {
+        assert_int_equal(l.count("cb_dealloc_report"), 0);
+        assert_int_equal(l.count("leak", {{"category", "cb_tracking"}, {"scope", "all"}}), 6);
+    } else {
+        assert_string_equal(l.lines[last_destroy + 1].s("dev").c_str(), "chip:1");
+        assert_int_equal(l.count("leak", {{"category", "cb_tracking"}}), 0);
+    }
     assert_int_equal(l.leak_count(leak("all", "reclaimed_at_close", 1, "DRAM", 1073737728, 24576)), 1);
 }
 
-// The program a CB is attributed to is `this` of the probed allocate_circular_buffers and of
-// the probed destructor: the ProgramImpl in 2026, the Program in mid 2025.
+// The program a CB is attributed to is `this` of the probed
+// ProgramImpl::allocate_circular_buffers and of ~ProgramImpl, in every era.
 void cb_attribution_matches_the_probed_object(void**) {
     char path[] = "/tmp/ttsim-pointer-XXXXXX";
     const int fd = mkstemp(path);
@@ -308,7 +339,7 @@ void cb_attribution_matches_the_probed_object(void**) {
     const Ledger l = run_scenario([&] {
         metal::IDevice* device = metal::CreateDevice(0);
         auto program = seed_program();
-        const void* owner = TTSIM_GEN == 2026 ? static_cast<const void*>(&program->impl()) : program.get();
+        const void* owner = &program->impl();
         std::FILE* out = std::fopen(pointer_file.c_str(), "w");
         require(out != nullptr, "open pointer file");
         std::fprintf(out, "0x%" PRIxPTR, reinterpret_cast<std::uintptr_t>(owner));
@@ -321,6 +352,32 @@ void cb_attribution_matches_the_probed_object(void**) {
     unlink(path);
     assert_int_equal(l.count("cb_alloc", {{"program", owner}}), 3);
     assert_int_equal(l.count("program_destroy", {{"program", owner}}), 1);
+}
+
+// A mesh buffer is one item of its mesh, named by the mesh id; hooked allocations are no
+// device memory and never a leak.
+void mesh_and_hooked_lines(void**) {
+    const Ledger l = run_scenario([] {
+        auto mesh = metal::distributed::MeshDevice::create({0, 1});
+        {
+            ttsim::NoDispatchScope no_dispatch;
+            auto hooked = metal::distributed::MeshBuffer::create(*mesh, 65536, 2048, metal::BufferType::DRAM);
+            require(hooked->address() == 0, "a hooked allocation has address 0");
+        }
+        auto kept = metal::distributed::MeshBuffer::create(*mesh, 8192, 2048, metal::BufferType::L1);
+        mesh->close();
+    });
+    assert_int_equal(l.count("mesh", {{"chips", "0,1"}}), 1);
+    const std::string mesh = "mesh:" + l.of("mesh").at(0).s("id");
+    assert_int_equal(l.count("device_open", {{"dev", mesh}}), 1);
+    assert_int_equal(l.count("hooked", {{"op", "alloc"}, {"dev", mesh}, {"addr", "0"}}), 1);
+    assert_int_equal(l.count("hooked", {{"op", "free"}, {"dev", mesh}}), 1);
+    assert_int_equal(l.count("alloc"), 1);
+    assert_int_equal(l.count("leak", {{"scope", "all"}}), 1);
+    assert_int_equal(l.count("leak", {{"scope", "all"}, {"category", "reclaimed_at_close"}, {"dev", mesh},
+                                      {"type", "L1"}, {"addr", "1497088"}, {"size", "8192"}, {"count", "1"}}),
+                     1);
+    assert_true(l.tracking_live(mesh) == std::vector<long long>({kFreedAfterReset ? 0 : 1}));
 }
 
 void killed_process_leaves_a_valid_prefix(void**) {
@@ -370,10 +427,11 @@ int main() {
         cmocka_unit_test(all_leaks_grow_across_closes),
         cmocka_unit_test(never_freed_without_close),
         cmocka_unit_test(since_mark_and_pre_mark_free),
-        cmocka_unit_test(cb_report_scope_per_generation),
+        cmocka_unit_test(cb_reports_per_era),
         cmocka_unit_test(cb_attribution_matches_the_probed_object),
+        cmocka_unit_test(mesh_and_hooked_lines),
         cmocka_unit_test(killed_process_leaves_a_valid_prefix),
         cmocka_unit_test(configuration_rules),
     };
-    return cmocka_run_group_tests_name("sim_ledger_" TTSIM_GEN_NAME, tests, nullptr, nullptr);
+    return cmocka_run_group_tests_name("sim_ledger_" TTSIM_ERA_NAME, tests, nullptr, nullptr);
 }
