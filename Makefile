@@ -1,6 +1,6 @@
 # ttleak-bpf: find device-memory leaks in tt-metal programs with eBPF.
 #
-#   make            build the tracer and the simulated runtime
+#   make            build the tracer and the gate (make sim: the simulated runtimes)
 #   make deps       install missing build dependencies (Debian, apt-get)
 #   make test       install deps, build, run unit and end-to-end tests (root for BPF)
 #   make demo       trace the simulated runtime running the seeds' scenario (root)
@@ -53,7 +53,8 @@ GATE           := $(OUTPUT)/ttleak-gate
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-all: $(TOOL) $(GATE) sim
+# The simulated runtimes (tests/sim) are built by the targets that run them.
+all: $(TOOL) $(GATE)
 
 include tests/sim/sim.mk
 include tests/unit/fixtures.mk
@@ -114,7 +115,7 @@ e2e-test: $(TOOL) $(GATE) sim $(E2E_FIXTURES)
 
 # The README's test command: everything, from a fresh machine.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all sim
 	$(Q)$(MAKE) --no-print-directory unit-test sim-check
 	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
@@ -127,7 +128,7 @@ sanitize:
 		LDFLAGS="-fsanitize=address,undefined" unit-test
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all $(E2E_FIXTURES)
+	$(Q)$(MAKE) --no-print-directory all sim
 	$(Q)scripts/demo.sh $(OUTPUT)
 
 install: $(TOOL) $(GATE)
