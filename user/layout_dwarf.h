@@ -14,15 +14,17 @@
 #define LAYOUT_DWARF_DEBUG_ROOT "/usr/lib/debug"
 
 /*
- * Read tt::tt_metal::Buffer (its impl_ and BufferImpl's fields in 2026,
- * fields inline in mid 2025) and Device::id_ from the DWARF of lib_path, or
+ * Read tt::tt_metal::Buffer (its fields, or those of the object its impl_
+ * points to in a pimpl build) and Device::id_ from the DWARF of lib_path, or
  * of its separate debug file: DEBUG_ROOT/.build-id/xx/rest.debug, then the
  * .gnu_debuglink name in the library's directory, its .debug/ and
  * DEBUG_ROOT/<library's directory>/. debug_root NULL means /usr/lib/debug.
  * On success fills every Buffer field of *out and its source ("DWARF in
  * FILE"); Device::id_ keeps *out's value when the DWARF lacks it.
- * Returns 0; -ENODATA when no DWARF was found (not an error: use a
- * profile); -ENOENT when DWARF exists but lacks the classes; other -errno.
+ * Returns 0; -ENODATA when no DWARF was found (not an error: the code is
+ * evidence too, see layout_select.h); -ENOENT when DWARF exists but lacks
+ * the classes; -E2BIG when it is deeper or larger than a real build's (not
+ * trusted); other -errno.
  * err says why for every non-zero return.
  */
 int layout_dwarf__read(const char *lib_path, const char *debug_root, struct layout *out,

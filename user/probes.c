@@ -59,7 +59,7 @@ const struct probe_def *probes__def(enum probe_id id)
 	return id < PROBE_MAX ? &defs[id] : NULL;
 }
 
-/* track_deallocate_cb() of mid 2025 has no device argument: another program. */
+/* track_deallocate_cb() of 2024 (v0) has no device argument: another program. */
 static const char *program_for(enum probe_id id, const struct sym_match *m)
 {
 	if (id == PROBE_CB_DEALLOC && strcmp(m->params, "()") == 0)

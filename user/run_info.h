@@ -23,7 +23,7 @@ struct run_library {
 	uint32_t owner;             /* the file's uid */
 	bool untrusted;             /* owned by neither root nor the invoking user */
 	bool traced;                /* probes attached; else why not in problem */
-	char generation[16];
+	char generation[16];        /* era from the exported names ("E3-E5"), for people */
 	char layout_source[96];
 	char problem[256];
 };
@@ -36,7 +36,7 @@ struct run_info {
 	bool command_ran;           /* run mode: command_status is valid */
 	int command_status;         /* wait status of the run mode's command */
 	char lib_path[PATH_MAX];    /* library as the process sees it */
-	char generation[16];        /* "2026", "2025", "" */
+	char generation[16];        /* era from the exported names ("E3-E5"), "" unknown */
 	char layout_source[96];
 	bool attached_mid_run;
 	const char *replay_path;    /* non-NULL for --replay */
