@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -36,6 +37,24 @@ static void explain_unproven(const struct layout_choice *c)
 				c->evidence[id]);
 }
 
+/* Refuse to trace shown: why, on which fields, each field's evidence, and
+ * what to do (a printf format). */
+__attribute__((format(printf, 5, 6)))
+static int refuse_layout(const struct layout_choice *c, const char *shown, const char *why,
+			 const char *fields, const char *advice, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ttleak-bpf: cannot trace %s: %s: %s\n", shown, why, fields);
+	explain_unproven(c);
+	fprintf(stderr, "ttleak-bpf: ");
+	va_start(ap, advice);
+	vfprintf(stderr, advice, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return EXIT_UNCERTIFIED;
+}
+
 /* "DWARF in /proc/self/fd/5" says nothing to a reader: name the file as
  * the process maps it. */
 static void name_source(struct layout *l, const char *open_path, const char *shown)
@@ -59,22 +78,14 @@ int lib_prepare__layout(const char *open_path, const char *shown, const char *la
 		fprintf(stderr, "ttleak-bpf: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (c.contradicted[0]) {
-		fprintf(stderr, "ttleak-bpf: cannot trace %s: the layout file contradicts the "
-			"library itself on: %s\n", shown, c.contradicted);
-		explain_unproven(&c);
-		fprintf(stderr, "ttleak-bpf: remove those keys from %s ('ttleak-bpf --list-probes' "
-			"shows the evidence)\n", layout_file);
-		return EXIT_UNCERTIFIED;
-	}
-	if (c.unproven[0]) {
-		fprintf(stderr, "ttleak-bpf: cannot trace %s: nothing proves where these Buffer "
-			"fields are: %s\n", shown, c.unproven);
-		explain_unproven(&c);
-		fprintf(stderr, "ttleak-bpf: give them in a --layout FILE (see "
-			"docs/layout-files.md), or install the library's debug file\n");
-		return EXIT_UNCERTIFIED;
-	}
+	if (c.contradicted[0])
+		return refuse_layout(&c, shown, "the layout file contradicts the library itself on",
+				     c.contradicted, "remove those keys from %s ('ttleak-bpf "
+				     "--list-probes' shows the evidence)", layout_file);
+	if (c.unproven[0])
+		return refuse_layout(&c, shown, "nothing proves where these Buffer fields are",
+				     c.unproven, "give them in a --layout FILE (see "
+				     "docs/layout-files.md), or install the library's debug file");
 	*layout = c.layout;
 	name_source(layout, open_path, shown);
 	*vtables = c.vtables;

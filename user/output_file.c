@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "file_kind.h"
 #include "output_file.h"
 
 #define MAX_PREPARED 8
@@ -24,21 +25,6 @@ struct output_file {
  * left at exit is removed (by the process that made it, not a forked child). */
 static struct output_file *prepared[MAX_PREPARED];
 static pid_t prepared_by;
-
-static const char *file_kind(mode_t mode)
-{
-	if (S_ISLNK(mode))
-		return "a symbolic link";
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "not a regular file";
-}
 
 /* In a sticky directory only a file's owner may rename over it (the tracer
  * drops CAP_FOWNER after attaching): another user's file there is refused at
@@ -75,7 +61,7 @@ static int check_target(const char *path, char *err, size_t errlen)
 	} else if (!S_ISREG(st.st_mode)) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "refusing to write %s: it is %s, not a regular file; give a "
-			 "file path", path, file_kind(st.st_mode));
+			 "file path", path, file_kind__name(st.st_mode));
 	} else if (st.st_uid != geteuid() && in_sticky_dir(path)) {
 		ret = -EPERM;
 		snprintf(err, errlen, "refusing to replace %s: it belongs to uid %u in a sticky "

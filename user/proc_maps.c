@@ -121,15 +121,33 @@ bool proc_maps__path_matches(const char *path, const char *lib_prefix)
 	return n && !strncmp(base, lib_prefix, n) && is_so_suffix(base + n);
 }
 
-int proc_maps__find_in_stream(FILE *maps, const char *lib_prefix, struct proc_mapping *out)
+/* Which mapping a scan of a maps stream looks for: the library named by
+ * lib_prefix (proc_maps__path_matches), or with lib_prefix NULL the file
+ * with this device and inode. */
+struct maps_want {
+	const char *lib_prefix;
+	uint32_t dev_major, dev_minor;
+	uint64_t inode;
+};
+
+static bool maps_want_matches(const struct maps_want *w, const struct proc_mapping *m)
+{
+	if (!m->path[0])
+		return false;
+	if (w->lib_prefix)
+		return proc_maps__path_matches(m->path, w->lib_prefix);
+	return m->inode == w->inode && m->dev_major == w->dev_major &&
+	       m->dev_minor == w->dev_minor;
+}
+
+/* The first mapping in maps that w matches, into out. */
+static int find_in_stream(FILE *maps, const struct maps_want *w, struct proc_mapping *out)
 {
 	struct proc_mapping *m = NULL;
 	size_t cap = 0;
 	char *line = NULL;
 	int err;
 
-	if (!maps || !lib_prefix || !*lib_prefix || !out)
-		return -EINVAL;
 	/* struct proc_mapping holds PATH_MAX bytes: keep it off the stack. */
 	m = malloc(sizeof(*m));
 	if (!m)
@@ -138,7 +156,7 @@ int proc_maps__find_in_stream(FILE *maps, const char *lib_prefix, struct proc_ma
 		err = proc_maps__parse_line(line, m);
 		if (err)
 			goto cleanup;
-		if (m->path[0] && proc_maps__path_matches(m->path, lib_prefix)) {
+		if (maps_want_matches(w, m)) {
 			*out = *m;
 			goto cleanup;
 		}
@@ -150,34 +168,23 @@ cleanup:
 	return err;
 }
 
+int proc_maps__find_in_stream(FILE *maps, const char *lib_prefix, struct proc_mapping *out)
+{
+	struct maps_want w = { .lib_prefix = lib_prefix };
+
+	if (!maps || !lib_prefix || !*lib_prefix || !out)
+		return -EINVAL;
+	return find_in_stream(maps, &w, out);
+}
+
 int proc_maps__find_inode_in_stream(FILE *maps, uint32_t dev_major, uint32_t dev_minor,
 				    uint64_t inode, struct proc_mapping *out)
 {
-	struct proc_mapping *m = NULL;
-	size_t cap = 0;
-	char *line = NULL;
-	int err;
+	struct maps_want w = { .dev_major = dev_major, .dev_minor = dev_minor, .inode = inode };
 
 	if (!maps || !out)
 		return -EINVAL;
-	m = malloc(sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	while (getline(&line, &cap, maps) >= 0) {
-		err = proc_maps__parse_line(line, m);
-		if (err)
-			goto cleanup;
-		if (m->path[0] && m->inode == inode && m->dev_major == dev_major &&
-		    m->dev_minor == dev_minor) {
-			*out = *m;
-			goto cleanup;
-		}
-	}
-	err = ferror(maps) ? -EIO : -ENOENT;
-cleanup:
-	free(line);
-	free(m);
-	return err;
+	return find_in_stream(maps, &w, out);
 }
 
 static int open_maps(int pid, FILE **f)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "file_kind.h"
 #include "mapped_file.h"
 #include "proc_maps.h"
 #include "target.h"
@@ -54,17 +55,6 @@ static int describe_maps_error(int ret, int pid, char *err, size_t errlen)
 	return ret;
 }
 
-static const char *file_kind(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	return "not a regular file";
-}
-
 int target__check_library(const char *path, struct stat *st, char *err, size_t errlen)
 {
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
@@ -76,7 +66,7 @@ int target__check_library(const char *path, struct stat *st, char *err, size_t e
 	} else if (!S_ISREG(st->st_mode)) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "library %s is %s, not a shared library file: give the path "
-			 "of libtt_metal.so", path, file_kind(st->st_mode));
+			 "of libtt_metal.so", path, file_kind__name(st->st_mode));
 	}
 	if (fd >= 0)
 		close(fd);

@@ -26,7 +26,7 @@ FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,unde
 		   -fno-sanitize-recover=all $(WARNINGS) -std=gnu11 -Iinclude -Iuser
 
 # Each harness links the one module it exercises (plain C, no libbpf).
-$(FUZZ_DIR)/fuzz_event_log: user/event_log.c user/output_file.c
+$(FUZZ_DIR)/fuzz_event_log: user/event_log.c user/output_file.c user/file_kind.c
 $(FUZZ_DIR)/fuzz_proc_maps: user/proc_maps.c
 $(FUZZ_DIR)/fuzz_layout: user/layout.c
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../user/layout.h"
+#include "tmp_dir.h"
 
 /* README.md, "Supported tt-metal versions and layout files", verbatim. */
 static const char readme_example[] =
@@ -42,8 +43,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ttleak-layout-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tmp_dir_make(f->dir, sizeof(f->dir), "layout"))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/layout.txt", f->dir);
 	*state = f;
@@ -53,13 +53,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return tmp_dir_teardown(f, f->dir);
 }
 
 static void write_file(const char *path, const char *text, size_t len)

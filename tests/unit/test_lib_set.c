@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../../user/lib_set.h"
+#include "tmp_dir.h"
 
 struct fixture {
 	char dir[64];
@@ -43,8 +44,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ttleak-libset-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tmp_dir_make(f->dir, sizeof(f->dir), "libset"))
 		return -1;
 	snprintf(f->a, sizeof(f->a), "%s/a.so", f->dir);
 	snprintf(f->b, sizeof(f->b), "%s/libtt_metal.so", f->dir);
@@ -60,13 +60,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return tmp_dir_teardown(f, f->dir);
 }
 
 static void test_trusted_owner(void **state)

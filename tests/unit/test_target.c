@@ -20,6 +20,7 @@
 #include "../../user/lib_locate.h"
 #include "../../user/proc_maps.h"
 #include "../../user/target.h"
+#include "tmp_dir.h"
 
 struct fixture {
 	char dir[64];
@@ -31,8 +32,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ttleak-target-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tmp_dir_make(f->dir, sizeof(f->dir), "target"))
 		return -1;
 	*state = f;
 	return 0;
@@ -41,13 +41,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return tmp_dir_teardown(f, f->dir);
 }
 
 static void expect_lib_refused(const char *path, const char *kind)
