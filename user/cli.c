@@ -29,8 +29,9 @@ static const char doc[] =
 	"  sudo ttleak-bpf -p 4242 --metrics /var/lib/node_exporter/ttleak.prom\n"
 	"  ttleak-bpf --list-probes --lib build_Release/lib/libtt_metal.so\n\n"
 	"Exit status: 0 no finding, 1 leak or imbalance found, 2 usage or input error, "
-	"3 the run could not be certified (attach failed, events dropped or unreadable, or "
-	"the traced command failed).\v"
+	"3 the run could not be certified (attach failed, events dropped, unreadable or "
+	"implausible, the struct layout unproven or contradicted, the pid reused, or the "
+	"traced command failed).\v"
 	"Run mode follows the command's children (fork) and reports each process apart. The "
 	"library is taken from --lib, else $TT_METAL_HOME/build*/lib, else --import-probe.\n\n"
 	"Findings: cb_tracking (programs died, track_deallocate_cb never reported their CBs), "
@@ -79,7 +80,7 @@ static const struct argp_option options[] = {
 	  "and what a missing one disables; needs no root", 2 },
 	{ "stacks", OPT_STACKS, NULL, 0, "Capture the user stack of every buffer and CB "
 	  "allocation and group findings by allocation site (costs a stack walk per "
-	  "allocation; needs frame pointers for full stacks, see README)", 2 },
+	  "allocation; needs frame pointers for full stacks, see docs/usage.md)", 2 },
 	{ "interval", 'i', "SEC", 0, "Live view: every SEC seconds print live memory per process "
 	  "and device, its change, alloc/free rates and findings so far; redrawn in place on a "
 	  "terminal, timestamped blocks when piped (e.g. -i 2)", 2 },
@@ -90,13 +91,15 @@ static const struct argp_option options[] = {
 	  "textfile collector, replaced atomically every -i SEC (default 10) and at the end "
 	  "(e.g. --metrics /var/lib/node_exporter/ttleak.prom)", 2 },
 	{ "layout", OPT_LAYOUT, "FILE", 0,
-	  "Struct offsets for this runtime build (key = value lines; see README)", 3 },
+	  "Struct offsets for what the build itself does not prove (key = value lines; "
+	  "see docs/layout-files.md); values that contradict it are refused", 3 },
 	{ "allow-drops", OPT_ALLOW_DROPS, NULL, 0,
 	  "Do not exit 3 when events were dropped (the report still says so)", 3 },
 	{ "max-live", OPT_MAX_LIVE, "N", 0, "Keep at most N records (live buffers and CBs, "
 	  "programs, devices, findings) per traced process, and as many freed addresses; "
-	  "events past that are dropped and counted, and the run is not certified "
-	  "(default 1000000): a process flooding the probed functions cannot grow the "
+	  "events past that are dropped and counted as drops, so the run is not certified "
+	  "unless --allow-drops (default 1000000): a process flooding the probed functions "
+	  "cannot grow the "
 	  "tracer without bound", 3 },
 	{ "ringbuf", OPT_RINGBUF, "KIB", 0, "BPF ring buffer size in KiB, a power of two "
 	  "(default 4096)", 3 },

@@ -40,7 +40,7 @@ struct cli_opts {
 	uint64_t max_live;       /* --max-live: per-process record budget of the tracker */
 };
 
-/* Exit statuses of every mode (README, "Exit codes"). */
+/* Exit statuses of every mode (README.md, "Exit codes"). */
 enum exit_status {
 	EXIT_CLEAN = 0,
 	EXIT_LEAK = 1,

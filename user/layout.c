@@ -106,7 +106,8 @@ static void describe_set_error(int ret, const char *where, int lineno, const cha
 	if (ret == -ENOENT)
 		snprintf(err, errlen, "%s:%d: unknown key '%.64s': keys are name, "
 			 "buffer_impl_offset, device, size, buffer_type, allocator, address, "
-			 "page_size, device_id_offset (see README, 'Layout files')", where, lineno, key);
+			 "page_size, device_id_offset, mesh_impl_offset, mesh_id_offset (see "
+			 "docs/layout-files.md)", where, lineno, key);
 	else if (ret == -ENAMETOOLONG)
 		snprintf(err, errlen, "%s:%d: name is longer than %zu characters", where, lineno,
 			 sizeof(((struct layout *)0)->name) - 1);

@@ -29,8 +29,8 @@ struct layout {
  * Read a layout file: "key = value" lines of any length; '#' starts a
  * comment, on its own line or after a value. Keys: name,
  * buffer_impl_offset, device, size, buffer_type, allocator, address,
- * page_size, device_id_offset. Unset keys keep the values of *out, so a file
- * can override one field of a built-in profile. Only a regular file of at
+ * page_size, device_id_offset, mesh_impl_offset, mesh_id_offset. Unset keys
+ * keep the values of *out, so a file can give one field alone. Only a regular file of at
  * most LAYOUT_FILE_MAX bytes is read (a FIFO, device or directory is refused
  * without blocking). Returns 0, or -errno with a message in err naming the
  * file, line and problem; *out is changed only on success.

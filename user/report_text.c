@@ -435,8 +435,8 @@ static void write_stacks(FILE *out, const struct run_info *run, const struct fin
 		if (!f)
 			fprintf(out, "        (no stack: not captured, see the stack counts above)\n");
 		else if (n_frames < 2)
-			fprintf(out, "        (no caller frames: the stack walk failed, see README "
-				"'Allocation stacks')\n");
+			fprintf(out, "        (no caller frames: the stack walk failed, see "
+				"docs/usage.md, 'Allocation stacks')\n");
 		for (j = 1; f && j < n_frames && j <= MAX_FRAMES_SHOWN; j++)
 			write_frame(out, j, &f[j]);
 	}

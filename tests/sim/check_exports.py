@@ -2,8 +2,8 @@
 """Check that each simulated libtt_metal.so exports what the real runtime of its era exports,
 under the real signatures (demangled names), and keeps hidden what the real one keeps hidden.
 
-The expected signatures are written by hand from shared/TTMETAL_API.md (era table, "Functions
-of interest") and the upstream commits named in runtime/gen.hpp, not derived from the
+The expected signatures are written by hand from docs/tt-metal-runtime.md (the eras, what is
+probed) and the upstream commits named in runtime/gen.hpp, not derived from the
 simulation's sources, so a drift in either shows up here. Per variant and build:
   - every probed function and every accessor the tracer decodes is a global text symbol of
     .dynsym; destructors have D1 and D2 at one address; no two share an address;

@@ -3,7 +3,7 @@
 #
 #   make sim         every era variant in every build: $(OUTPUT)/sim/<variant>/<build>/
 #                    {libtt_metal.so, libttnn_sim.so, ttsim_workload}
-#   make sim-check   exported names per era against TTMETAL_API.md, then the workloads
+#   make sim-check   exported names per era against docs/tt-metal-runtime.md, then the workloads
 #                    against their ledgers
 #   SIM_UNIT_BINS    cmocka tests, built and run by the top-level unit-test target
 #

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/layout.c's layout file reader: the README's example,
+/* Unit tests for user/layout.c's layout file reader: a documented example,
  * comments, long lines, errors with file:line, and files that are not text
  * files (directory, FIFO, device, oversized). */
 #define _GNU_SOURCE
@@ -19,9 +19,9 @@
 #include "../../user/layout.h"
 #include "tmp_dir.h"
 
-/* README.md, "Supported tt-metal versions and layout files", verbatim. */
+/* A layout file with comments on their own lines and after values. */
 static const char readme_example[] =
-	"# mylayout.txt: offsets in bytes; unset keys keep the DWARF's or built-in profile's value\n"
+	"# mylayout.txt: offsets in bytes; unset keys keep what the evidence gave\n"
 	"name = 2026-custom\n"
 	"buffer_impl_offset = 16    # -1 when the fields are inline in Buffer\n"
 	"device = 0\n"

@@ -74,7 +74,7 @@ struct BufferArgs {
 };
 
 #if TTSIM_BUFFER_PIMPL
-// Only in copies of unknown branch (TTMETAL_API.md): never on tt-metal main.
+// Only in copies of unknown branch (docs/tt-metal-runtime.md): never on tt-metal main.
 class BufferImpl {
 public:
     explicit BufferImpl(const BufferArgs& a);

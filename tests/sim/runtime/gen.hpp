@@ -1,4 +1,4 @@
-// Which tt-metal era this build reproduces (shared/TTMETAL_API.md, "The eras"), chosen with
+// Which tt-metal era this build reproduces (docs/tt-metal-runtime.md, "Eras"), chosen with
 // -DTTSIM_ERA=e1|e2|e3|e4|e5|pimpl|e5x. The same sources build every era; each library
 // exports exactly the mangled names and lays out exactly the objects of its era.
 //
