@@ -320,8 +320,6 @@ static void report_exited(struct session *s)
 		goto done;
 	fill_run_info(s);
 	r = tracker__results(s->tracker);
-	if (!r)
-		goto done;
 	verdict__filter(r, s->run.checks);
 	for (i = 0; i < s->n_exited; i++) {
 		printf("\n== process %u exited ==", s->exited[i]);
@@ -577,7 +575,7 @@ int bpf_session__run(const struct cli_opts *opts)
 	s.tracker = tracker__new(&topts);
 	if (opts->stacks)
 		s.stacks = stack_store__new();
-	if (!s.tracker || (opts->stacks && !s.stacks)) {
+	if (opts->stacks && !s.stacks) {
 		fprintf(stderr, "ttleak-bpf: out of memory\n");
 		status = EXIT_UNCERTIFIED;
 		goto out;

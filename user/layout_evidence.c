@@ -13,7 +13,7 @@
 #include "layout_evidence.h"
 
 /* libstdc++ (the project links it); declared here to stay plain C. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+#include "demangle.h"
 
 #define NS "tt::tt_metal::"
 #define MAX_CHAIN 3       /* [[[this+a]+b]+c] */
@@ -323,18 +323,16 @@ static void match_sym(const struct le_sym *s, struct want *w, size_t n, char **d
 {
 	bool demangled = false;
 	size_t i;
-	int status;
 
 	for (i = 0; i < n; i++) {
 		if (w[i].found || !strstr(s->name, w[i].needle[0]) ||
 		    (w[i].needle[1][0] && !strstr(s->name, w[i].needle[1])))
 			continue;
 		if (!demangled) {
-			char *d = __cxa_demangle(s->name, *dem, len, &status);
+			char *d = demangle__into(s->name, dem, len);
 
-			if (status || !d)
+			if (!d)
 				return;
-			*dem = d;
 			normalize(d);
 			demangled = true;
 		}

@@ -53,7 +53,7 @@ int replay__run(const struct cli_opts *opts)
 	topts.attached_mid_run = run.attached_mid_run;
 	topts.max_live = run.max_live = opts->max_live;
 	t = tracker__new(&topts);
-	if (!t || exports__new(opts, run.checks, 0, &x)) {
+	if (exports__new(opts, run.checks, 0, &x)) {
 		fprintf(stderr, "ttleak-bpf: out of memory\n");
 		goto cleanup;
 	}

@@ -11,7 +11,7 @@
 #include "proc_maps.h"
 #include "stacks.h"
 
-char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+#include "demangle.h"
 
 struct module;
 
@@ -301,10 +301,9 @@ static bool offset_to_address(Dwfl_Module *mod, uint64_t offset, Dwarf_Addr *add
 
 static const char *demangle(const char *name)
 {
-	int status = 0;
-	char *d = __cxa_demangle(name, NULL, NULL, &status);
+	char *d = demangle__dup(name);
 
-	return status == 0 && d ? d : strdup(name);
+	return d ? d : strdup(name);
 }
 
 /* Frame 0 is the probed function's entry; the others are return addresses,

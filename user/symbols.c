@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 /* libstdc++ exports it with C linkage (cxxabi.h); -lstdc++ is linked. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+#include "demangle.h"
 
 /* "<len><identifier>", as the Itanium ABI spells an identifier. */
 struct needle {
@@ -336,13 +336,11 @@ static bool passes_prefilter(const struct resolver *r, const char *name)
  */
 static bool demangle(struct resolver *r, const char *name)
 {
-	int status = 0;
-	char *d = __cxa_demangle(name, r->dem, &r->dem_len, &status);
+	char *d = demangle__into(name, &r->dem, &r->dem_len);
 	size_t need;
 
-	if (!d || status)
+	if (!d)
 		return false;
-	r->dem = d;  /* it may have been reallocated */
 	need = strlen(d) + 1;
 	if (need > r->norm_cap) {
 		char *tmp = realloc(r->norm, need);

@@ -311,15 +311,14 @@ void trace_export__event(struct trace_export *x, struct tracker *t,
 	 * peaks (close) and drops (reset, destroy), which bursts shorter than
 	 * a period would otherwise hide. */
 	if (ev->ts_ns < x->next_ns) {
-		if (boundary && (r = tracker__stats(t))) {
+		if (boundary) {
+			r = tracker__stats(t);
 			sample_counters(x, r, ev->ts_ns);
 			tracker_results__free(r);
 		}
 		return;
 	}
 	r = tracker__results(t);
-	if (!r)
-		return;
 	verdict__filter(r, x->checks);
 	trace_export__sample(x, r, ev->ts_ns);
 	tracker_results__free(r);

@@ -1169,10 +1169,8 @@ void tracker_results__free(struct tracker_results *r)
 
 struct tracker *tracker__new(const struct tracker_opts *opts)
 {
-	struct tracker *t = calloc(1, sizeof(*t));
+	struct tracker *t = xcalloc(1, sizeof(*t));
 
-	if (!t)
-		return NULL;
 	if (opts)
 		t->opts = *opts;
 	if (!t->opts.max_live)

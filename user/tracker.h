@@ -150,6 +150,9 @@ struct tracker_results {
 	uint64_t events;
 };
 
+/* Never NULL: the tracker aborts when memory runs out, in every function,
+ * because a hole in its state would make every later number wrong (and
+ * --max-live bounds what a traced process can make it hold). */
 struct tracker *tracker__new(const struct tracker_opts *opts);
 void tracker__free(struct tracker *t);
 
@@ -158,7 +161,7 @@ void tracker__consume(struct tracker *t, const struct ttleak_event *ev);
 
 /* Snapshot of state and findings. Call at the end of a trace (or at any
  * time for a live view); CB tracking findings are evaluated at that moment.
- * Free with tracker_results__free(). NULL and errno on allocation failure. */
+ * Free with tracker_results__free(). */
 struct tracker_results *tracker__results(struct tracker *t);
 void tracker_results__free(struct tracker_results *r);
 
