@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
 #include "cli.h"
+#include "ttleak_event.h"
 #include "tracker.h"
 
 const char *argp_program_version = "ttleak-bpf 0.1";
@@ -242,7 +244,7 @@ int cli__parse(int argc, char **argv, struct cli_opts *o)
 	const char *problem;
 
 	memset(o, 0, sizeof(*o));
-	o->ringbuf_bytes = 4096 * 1024;
+	o->ringbuf_bytes = TTLEAK_RINGBUF_DEFAULT;
 	o->max_live = TRACKER_MAX_LIVE_DEFAULT;
 	/* argp exits 64 on usage errors and 0 on --help; we want 2 and 0. */
 	argp_err_exit_status = EXIT_USAGE;
