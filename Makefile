@@ -110,7 +110,13 @@ deps:
 unit-test: $(UNIT_BINS) $(SIM_UNIT_BINS)
 	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS) $(SIM_UNIT_BINS)
 
-e2e-test: $(TOOL) $(GATE) sim $(E2E_FIXTURES)
+# Unpacked, not installed (scripts/test-tools.sh says why).
+TEST_TOOLS := $(OUTPUT)/test-tools
+$(TEST_TOOLS)/usr/bin/prometheus-node-exporter:
+	$(call msg,UNPACK,$@)
+	$(Q)scripts/test-tools.sh $(TEST_TOOLS)
+
+e2e-test: $(TOOL) $(GATE) sim $(E2E_FIXTURES) $(TEST_TOOLS)/usr/bin/prometheus-node-exporter
 	$(Q)$(PYTHON) tests/e2e/run_e2e.py --build $(OUTPUT)
 
 # The README's test command: everything, from a fresh machine.

@@ -19,6 +19,7 @@ packages=(
 	g++ make pkg-config   # simulated runtime, build
 	binutils              # nm, strip (tests)
 	python3               # end-to-end test runner, Python workload
+	python3-prometheus-client  # e2e: the reference parser of the Prometheus text format
 	"$@"
 )
 

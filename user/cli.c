@@ -6,6 +6,7 @@
 #include <string.h>
 #include <linux/types.h>
 #include "cli.h"
+#include "metrics.h"
 #include "ttleak_event.h"
 #include "tracker.h"
 
@@ -28,7 +29,7 @@ static const char doc[] =
 	"  ttleak-bpf --replay ev.bin              analyse them later (no root)\n"
 	"  sudo ttleak-bpf -p 4242 -i 2            live table every 2 s\n"
 	"  sudo ttleak-bpf -p 4242 --trace t.json  timeline for ui.perfetto.dev\n"
-	"  sudo ttleak-bpf -p 4242 --metrics /var/lib/node_exporter/ttleak.prom\n"
+	"  sudo ttleak-bpf --all --metrics /var/lib/prometheus/node-exporter/t.prom\n"
 	"  ttleak-bpf --list-probes --lib build_Release/lib/libtt_metal.so\n\n"
 	"Exit status: 0 no finding, 1 leak or imbalance found, 2 usage or input error, "
 	"3 the run could not be certified (attach failed, events dropped, unreadable or "
@@ -54,6 +55,7 @@ enum {
 	OPT_STACKS,
 	OPT_TRACE,
 	OPT_METRICS,
+	OPT_METRICS_LABELS,
 	OPT_USER,
 	OPT_AS_ROOT,
 	OPT_MAX_LIVE,
@@ -89,9 +91,13 @@ static const struct argp_option options[] = {
 	{ "trace", OPT_TRACE, "FILE", 0, "Write a Perfetto / Chrome trace-event JSON timeline to "
 	  "FILE: live bytes per device and type, program lifetimes, findings (e.g. --trace "
 	  "t.json, then open it in ui.perfetto.dev); also with --replay", 2 },
-	{ "metrics", OPT_METRICS, "FILE", 0, "Keep FILE an OpenMetrics snapshot for node_exporter's "
-	  "textfile collector, replaced atomically every -i SEC (default 10) and at the end "
-	  "(e.g. --metrics /var/lib/node_exporter/ttleak.prom)", 2 },
+	{ "metrics", OPT_METRICS, "FILE", 0, "Keep FILE a Prometheus text-format (0.0.4) snapshot "
+	  "for node_exporter's textfile collector, replaced atomically every -i SEC (default 10) "
+	  "and at the end; series by device and type, processes summed (e.g. --metrics "
+	  "/var/lib/prometheus/node-exporter/ttleak.prom, Debian's textfile directory)", 2 },
+	{ "metrics-labels", OPT_METRICS_LABELS, "LIST", 0, "Per-process labels of the --metrics "
+	  "series: pid, command (the command line), pid,command, or none (default: none; each "
+	  "pid or command line makes new series, so keep them off for a long --all)", 2 },
 	{ "layout", OPT_LAYOUT, "FILE", 0,
 	  "Struct offsets for what the build itself does not prove (key = value lines; "
 	  "see docs/layout-files.md); values that contradict it are refused", 3 },
@@ -160,6 +166,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_TRACE: o->trace_path = arg; break;
 	case OPT_METRICS: o->metrics_path = arg; break;
+	case OPT_METRICS_LABELS:
+		if (metrics__parse_labels(arg, &o->metrics_labels))
+			argp_error(state, "invalid --metrics-labels '%s': expected pid, command, "
+				   "pid,command or none", arg);
+		o->metrics_labels_given = true;
+		break;
 	case 'j': o->json_path = arg; break;
 	case 'o': o->output_path = arg; break;
 	case 'r': o->record_path = arg; break;
@@ -234,6 +246,8 @@ static const char *check_combination(const struct cli_opts *o)
 	}
 	if (o->mode == MODE_LIST_PROBES && (o->interval_s || o->trace_path || o->metrics_path))
 		return "--list-probes traces nothing: it takes no -i, --trace or --metrics";
+	if (o->metrics_labels_given && !o->metrics_path)
+		return "--metrics-labels goes with --metrics FILE";
 	return NULL;
 }
 

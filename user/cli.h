@@ -34,7 +34,9 @@ struct cli_opts {
 	bool stacks;             /* --stacks */
 	double interval_s;       /* -i: live view period; 0 without -i */
 	const char *trace_path;  /* --trace: Perfetto / Chrome trace-event JSON */
-	const char *metrics_path; /* --metrics: OpenMetrics text file */
+	const char *metrics_path; /* --metrics: Prometheus text format file */
+	unsigned metrics_labels; /* --metrics-labels: enum metrics_label bits, 0: none */
+	bool metrics_labels_given;
 	const char *run_as_user; /* --user: run mode's command runs as this user */
 	bool as_root;            /* --as-root: run mode's command keeps root */
 	uint64_t max_live;       /* --max-live: per-process record budget of the tracker */

@@ -81,7 +81,8 @@ static int write_metrics(struct exports *x, const struct run_info *run,
 			 const struct tracker_results *r)
 {
 	char err[512];
-	int ret = metrics__write_file(x->opts->metrics_path, run, r, err, sizeof(err));
+	int ret = metrics__write_file(x->opts->metrics_path, run, r,
+				      x->opts->metrics_labels, err, sizeof(err));
 
 	if (ret && !x->metrics_failed)
 		fprintf(stderr, "ttleak-bpf: %s\n", err);

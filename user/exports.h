@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What a run shows or writes while it goes, besides the final reports: the
- * live view (-i), the OpenMetrics file (--metrics) and the trace-event
+ * live view (-i), the Prometheus text file (--metrics) and the trace-event
  * timeline (--trace). One object, so the live session and --replay feed
  * them with a call per event and one per loop turn. Every function accepts
  * NULL (nothing asked for).

@@ -1,6 +1,7 @@
-"""Live outputs: the Perfetto / Chrome trace (--trace), the OpenMetrics file
-(--metrics) and the live view (-i), each checked for format and against the
-JSON report of the same run (live and --replay)."""
+"""Live outputs: the Perfetto / Chrome trace (--trace), the Prometheus text
+file (--metrics, also as the real node_exporter serves it) and the live view
+(-i), each checked for format and against the JSON report of the same run
+(live and --replay)."""
 import json
 import os
 import pty
@@ -22,10 +23,6 @@ def workload(build, leaks="all", iterations="12", rate="20"):
 
 def lib_args(build):
     return ["--lib", build.sim("e5/rel", "libtt_metal.so")]
-
-
-def chip_key(chip_id, device_ptr):
-    return str(chip_id) if chip_id is not None else device_ptr
 
 
 # ---- the trace -------------------------------------------------------------
@@ -90,27 +87,38 @@ def compare_trace(path, report, text):
     return trace
 
 
-# ---- OpenMetrics -------------------------------------------------------------
+# ---- the Prometheus text format ---------------------------------------------
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
-SAMPLE = re.compile(rf"^({NAME})(?:\{{({LABEL}(?:,{LABEL})*)\}})? (-?[0-9]+(?:\.[0-9]+)?)$")
-META = re.compile(rf"^# (TYPE|HELP|UNIT) ({NAME})(?: (.*))?$")
-TYPES = ("gauge", "counter", "stateset", "info", "histogram", "gaugehistogram", "summary",
-         "unknown")
+# Values as the tracer writes them (integers) and as Go writes floats (1.2e+06).
+VALUE = r"-?[0-9]+(?:\.[0-9]+)?(?:e[+-][0-9]+)?"
+SAMPLE = re.compile(rf"^({NAME})(?:\{{({LABEL}(?:,{LABEL})*)\}})? ({VALUE})$")
+META = re.compile(rf"^# (TYPE|HELP) ({NAME})(?: (.*))?$")
+TYPES = ("gauge", "counter", "histogram", "summary", "untyped")
 
 
-def parse_openmetrics(text):
-    """A strict reading of the OpenMetrics text format for gauges and
-    counters; returns {(sample name, frozenset(labels)): value}."""
-    check(text.endswith("# EOF\n"), "OpenMetrics text must end with '# EOF\\n'")
-    lines = text[:-len("# EOF\n")].split("\n")[:-1]
-    families, samples = {}, {}
+def unescape(value):
+    return re.sub(r'\\(.)', lambda m: "\n" if m.group(1) == "n" else m.group(1), value)
+
+
+def parse_prometheus(text, prefix=""):
+    """A strict reading of the Prometheus text format 0.0.4 (what
+    node_exporter's textfile collector reads) for gauges and counters: HELP
+    and TYPE name the samples themselves, counters included. Only families
+    starting with prefix are kept (a node_exporter scrape has its own).
+    Returns ({(sample name, frozenset(labels)): value}, {name: type})."""
+    check(text.endswith("\n") and "# EOF" not in text, "not the Prometheus text format")
+    families, samples, types = {}, {}, {}
     family = None
-    for n, line in enumerate(lines, 1):
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        if not line.startswith(prefix) and not line.startswith("# "):
+            continue
         meta = META.match(line)
         if meta:
             kind, name, rest = meta.groups()
+            if not name.startswith(prefix):
+                continue
             if family is None or family["name"] != name:
                 check(name not in families, f"line {n}: family {name} appears twice")
                 family = families[name] = {"name": name, "meta": set(), "samples": 0}
@@ -119,89 +127,145 @@ def parse_openmetrics(text):
             family["meta"].add(kind)
             if kind == "TYPE":
                 check(rest in TYPES, f"line {n}: unknown type {rest}")
-                family["type"] = rest
+                types[name] = rest
             check(rest, f"line {n}: empty {kind}")
             continue
         check(not line.startswith("#"), f"line {n}: not a valid comment: {line!r}")
         m = SAMPLE.match(line)
         check(m, f"line {n}: not a valid sample: {line!r}")
         name, labels, value = m.groups()
-        check(family is not None, f"line {n}: sample before any TYPE")
-        suffix = "_total" if family.get("type") == "counter" else ""
-        check(name == family["name"] + suffix,
-              f"line {n}: sample {name} in family {family['name']} ({family.get('type')})")
-        pairs = frozenset(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"',
+        check(family is not None and name == family["name"],
+              f"line {n}: sample {name} outside its family ({family and family['name']})")
+        pairs = frozenset((k, unescape(v)) for k, v in
+                          re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"',
                                      labels or ""))
         check((name, pairs) not in samples, f"line {n}: duplicate sample {line!r}")
         samples[(name, pairs)] = float(value)
         family["samples"] += 1
     for f in families.values():
         check({"TYPE", "HELP"} <= f["meta"], f"family {f['name']} lacks TYPE or HELP")
-    return samples
+    return samples, types
 
 
 def promtool_problems(path):
-    """promtool (Debian's prometheus package) lints the Prometheus text format,
-    which reads OpenMetrics counters' _total samples as families without help:
-    those are expected; anything else is a problem. None without promtool."""
+    """promtool (Debian's prometheus package) lints the Prometheus text
+    format; every line it prints is a problem. None without promtool."""
     promtool = shutil.which("promtool")
     if not promtool:
         return None
     with open(path) as f:
         r = subprocess.run([promtool, "check", "metrics"], stdin=f, capture_output=True,
                            text=True, timeout=TIMEOUT_S)
-    out = (r.stdout + r.stderr).strip().splitlines()
-    problems = [line for line in out if not re.match(rf"^{NAME}_total no help text$", line)]
-    if r.returncode not in (0, 3):
+    problems = (r.stdout + r.stderr).strip().splitlines()
+    if r.returncode != 0:
         problems.append(f"promtool exit {r.returncode}")
     return problems
 
 
-def prometheus_client_check(path):
-    """The reference OpenMetrics parser, where the system Python has it."""
+PROMETHEUS_CLIENT = r"""
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families as parse
+out = {"types": {}, "samples": []}
+for fam in parse(sys.stdin.read()):
+    if fam.name.startswith(sys.argv[1]):
+        out["types"][fam.name] = fam.type
+        out["samples"] += [[s.name, s.labels, s.value] for s in fam.samples]
+json.dump(out, sys.stdout)
+"""
+
+
+def prometheus_client_parse(text, prefix="ttleak_"):
+    """The reference parser of the Prometheus text format (python3-prometheus-client),
+    where the system Python has it: ({(name, frozenset(labels)): value}, {family: type}),
+    or None without it. It names counter families without _total."""
     py = "/usr/bin/python3"
-    code = ("import sys\nfrom prometheus_client.openmetrics.parser import "
-            "text_string_to_metric_families as p\nlist(p(open(sys.argv[1]).read()))\n")
     if not os.path.exists(py):
         return None
-    r = subprocess.run([py, "-c", code, path], capture_output=True, text=True)
+    r = subprocess.run([py, "-c", PROMETHEUS_CLIENT, prefix], input=text, capture_output=True,
+                       text=True, timeout=TIMEOUT_S)
     if "No module named" in r.stderr:
         return None
-    return r.returncode == 0, r.stderr
+    check(r.returncode == 0, f"prometheus_client rejects the metrics:\n{r.stderr}")
+    out = json.loads(r.stdout)
+    return ({(n, frozenset(labels.items())): v for n, labels, v in out["samples"]},
+            out["types"])
 
 
-def compare_metrics(path, report, text):
-    with open(path) as f:
-        samples = parse_openmetrics(f.read())
-    problems = promtool_problems(path)
-    check(not problems, f"promtool check metrics: {problems}")
-    reference = prometheus_client_check(path)
-    check(reference is None or reference[0], f"prometheus_client rejects {path}: {reference}")
-    got = {}
-    for (name, labels), value in samples.items():
-        got[(name, tuple(sorted(labels)))] = value
+# Sample name -> the JSON report's field per device and type.
+DEVICE_SAMPLES = (("ttleak_live_bytes", "live_bytes"), ("ttleak_live_buffers", "live_count"),
+                  ("ttleak_allocations_total", "allocs"), ("ttleak_frees_total", "frees"))
+SAMPLE_TYPES = {"ttleak_live_bytes": "gauge", "ttleak_live_buffers": "gauge",
+                "ttleak_allocations_total": "counter", "ttleak_frees_total": "counter",
+                "ttleak_findings": "gauge", "ttleak_finding_bytes": "gauge",
+                "ttleak_dropped_events_total": "counter", "ttleak_events_total": "counter"}
+
+
+def device_label(d):
+    """The device's label as the tracer writes it: its id, else its pointer."""
+    if d["device_kind"] == "chip" and d["chip_id"] is not None:
+        return ("chip", str(d["chip_id"]))
+    if d["device_kind"] == "mesh" and d["mesh_id"] is not None:
+        return ("mesh", str(d["mesh_id"]))
+    return ("device", d["device_ptr"])
+
+
+def expected_metrics(report, labels=()):
+    """Every series the tracer writes for report, with the per-process labels
+    asked for (--metrics-labels): processes with the same labels summed."""
+    want = {}
+
+    def add(name, pairs, value):
+        key = (name, frozenset(pairs))
+        want[key] = want.get(key, 0) + value
+
     for p in report["processes"]:
+        proc = []
+        if "pid" in labels:
+            proc.append(("pid", str(p["pid"])))
+        if "command" in labels:
+            proc.append(("command", p["command"] or ""))
         for d in p["devices"]:
             for row in ROWS:
-                labels = (("chip", chip_key(d["chip_id"], d["device_ptr"])),
-                          ("command", p["command"] or ""), ("pid", str(p["pid"])), ("type", row))
-                mem = d["memory"][row]
-                for name, key in (("ttleak_live_bytes", "live_bytes"),
-                                  ("ttleak_live_buffers", "live_count"),
-                                  ("ttleak_allocations_total", "allocs"),
-                                  ("ttleak_frees_total", "frees")):
-                    check(got.get((name, labels)) == mem[key],
-                          f"{name}{dict(labels)} = {got.get((name, labels))}, report {mem[key]}")
+                for name, key in DEVICE_SAMPLES:
+                    add(name, [*proc, device_label(d), ("type", row)], d["memory"][row][key])
         for kind in FINDING_KINDS:
-            want = sum(f["count"] for f in report["findings"]
-                       if f["pid"] == p["pid"] and f["kind"] == kind)
-            labels = (("command", p["command"] or ""), ("kind", kind), ("pid", str(p["pid"])))
-            check(got.get(("ttleak_findings", labels)) == want,
-                  f"findings {kind}: {got.get(('ttleak_findings', labels))} != {want}")
-    check(got.get(("ttleak_events_total", ())) == report["run"]["events"], "events_total")
-    check(got.get(("ttleak_dropped_events_total", (("reason", "ringbuf_full"),))) ==
-          report["run"]["drops"]["ringbuf_full"], "dropped_events_total")
-    check(not any(n.endswith(".tmp") or ".tmp." in n for n in os.listdir(os.path.dirname(path))),
+            found = [f for f in report["findings"] if f["pid"] == p["pid"] and f["kind"] == kind]
+            add("ttleak_findings", [*proc, ("kind", kind)], sum(f["count"] for f in found))
+            add("ttleak_finding_bytes", [*proc, ("kind", kind)], sum(f["bytes"] for f in found))
+    add("ttleak_events_total", [], report["run"]["events"])
+    add("ttleak_dropped_events_total", [("reason", "ringbuf_full")],
+        report["run"]["drops"]["ringbuf_full"])
+    return want
+
+
+def check_series(got, types, report, labels, where):
+    """got (parsed samples of the ttleak_ families) is exactly the report's
+    series, each of its declared type."""
+    want = expected_metrics(report, labels)
+    check(set(got) == set(want),
+          f"{where}: series differ from the report\n  missing: {sorted(set(want) - set(got))}\n"
+          f"  extra: {sorted(set(got) - set(want))}")
+    wrong = {k: (got[k], v) for k, v in want.items() if got[k] != v}
+    check(not wrong, f"{where}: values differ from the report (got, want): {wrong}")
+    check(types == SAMPLE_TYPES, f"{where}: types {types} != {SAMPLE_TYPES}")
+
+
+def compare_metrics(path, report, text, labels=()):
+    with open(path) as f:
+        content = f.read()
+    samples, types = parse_prometheus(content)
+    check_series(samples, types, report, labels, path)
+    problems = promtool_problems(path)
+    check(not problems, f"promtool check metrics: {problems}")
+    reference = prometheus_client_parse(content)
+    if reference is not None:
+        ref_samples, ref_types = reference
+        check(ref_samples == samples, f"prometheus_client reads other samples: {ref_samples}")
+        # Its families are named without _total; the types must survive.
+        check(ref_types == {re.sub("_total$", "", k): v for k, v in SAMPLE_TYPES.items()},
+              f"prometheus_client reads types {ref_types}")
+    check(not any(n.endswith(".tmp") or n.startswith(".") for n in
+                  os.listdir(os.path.dirname(path))),
           f"temporary metrics file left behind: {os.listdir(os.path.dirname(path))}\n{text}")
 
 
@@ -213,13 +277,14 @@ def scenario_files(build):
         paths = {k: os.path.join(tmp, k) for k in ("r.json", "t.json", "m.prom", "ev.bin")}
         status, out, err = run_tracer(build, [*lib_args(build), "-i", "0.2", "--json",
                                               paths["r.json"], "--trace", paths["t.json"],
-                                              "--metrics", paths["m.prom"], "--record",
-                                              paths["ev.bin"], "--", *workload(build)], env=env)
+                                              "--metrics", paths["m.prom"], "--metrics-labels",
+                                              "pid,command", "--record", paths["ev.bin"], "--",
+                                              *workload(build)], env=env)
         text = out + err
         report = load_report(paths["r.json"], status, text)
         check(status == 1 and report["findings"], f"exit {status}\n{text}")
         compare_trace(paths["t.json"], report, text)
-        compare_metrics(paths["m.prom"], report, text)
+        compare_metrics(paths["m.prom"], report, text, labels=("pid", "command"))
         # Piped: plain timestamped blocks, no escape sequences.
         check("\033" not in out, f"escape sequences in piped output:\n{out!r}")
         blocks = re.findall(r"^=== ttleak-bpf \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  \+[0-9.]+ s  "
@@ -227,7 +292,8 @@ def scenario_files(build):
         check(len(blocks) >= 2, f"expected live view blocks every 0.2 s:\n{out}")
         check(re.search(r"^\s+DRAM\s+\d+\s+", out, re.M) and "findings so far:" in out,
               f"live view lacks its table:\n{out}")
-        # The same events replayed give the same trace and metrics.
+        # The same events replayed give the same trace and metrics (here
+        # without per-process labels: summed by device).
         for k in ("r.json", "t.json", "m.prom"):
             os.rename(paths[k], paths[k] + ".live")
         status, out, err = run_tracer(build, ["--replay", paths["ev.bin"], "--json",
@@ -278,14 +344,17 @@ def scenario_tty(build):
 def scenario_options(build):
     def run(tmp):
         status, out, err = run_tracer(build, ["--help"])
-        for opt in ("--interval", "--trace", "--metrics"):
+        for opt in ("--interval", "--trace", "--metrics", "--metrics-labels"):
             check(opt in out, f"--help does not document {opt}")
         for bad in (["-i", "0", "-p", "1"], ["-i", "x", "-p", "1"],
                     ["--replay", "x.bin", "-i", "1"], ["--list-probes", "--lib", "x",
-                                                       "--trace", "t.json"]):
+                                                       "--trace", "t.json"],
+                    ["-p", "1", "--metrics", "m.prom", "--metrics-labels", "tid"],
+                    ["-p", "1", "--metrics", "m.prom", "--metrics-labels", "none,pid"],
+                    ["-p", "1", "--metrics-labels", "pid"]):
             status, out, err = run_tracer(build, bad)
             check(status == 2, f"{bad}: exit {status}, expected 2: {err}")
-    return "-i, --trace, --metrics: documented, bad values rejected (exit 2)", run
+    return "-i, --trace, --metrics, --metrics-labels: documented, bad values rejected (exit 2)", run
 
 
 def scenarios(build):

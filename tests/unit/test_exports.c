@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Unit tests for the live outputs: the live view's formatting
- * (user/live_view.c), OpenMetrics text (user/metrics.c) and the trace-event
+ * (user/live_view.c), Prometheus text (user/metrics.c) and the trace-event
  * timeline and its size bound (user/trace_export.c). */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,7 +129,73 @@ static void test_metrics_escape(void **state)
 	metrics__escape(b, sizeof(b), "a\"b\\c\nd");
 	assert_string_equal(b, "a\\\"b\\\\c\\nd");
 	metrics__escape(b, 6, "abcdefgh");
-	assert_string_equal(b, "abc");
+	assert_string_equal(b, "abcde");
+	metrics__escape(b, 4, "ab\"c");      /* never half an escape */
+	assert_string_equal(b, "ab");
+	/* UTF-8 is kept whole; other bytes would make the file unreadable. */
+	metrics__escape(b, sizeof(b), "caf\xc3\xa9 \xff\xc3x\xed\xa0\x80");
+	assert_string_equal(b, "caf\xc3\xa9 ??x???");
+	metrics__escape(b, 5, "ab\xe2\x82\xac");  /* the euro sign does not fit */
+	assert_string_equal(b, "ab");
+}
+
+static void test_metrics_parse_labels(void **state)
+{
+	unsigned l = 99;
+
+	(void)state;
+	assert_int_equal(metrics__parse_labels("none", &l), 0);
+	assert_int_equal(l, 0);
+	assert_int_equal(metrics__parse_labels("pid", &l), 0);
+	assert_int_equal(l, METRICS_LABEL_PID);
+	assert_int_equal(metrics__parse_labels("command,pid", &l), 0);
+	assert_int_equal(l, METRICS_LABEL_PID | METRICS_LABEL_COMMAND);
+	l = 7;
+	assert_int_equal(metrics__parse_labels("", &l), -EINVAL);
+	assert_int_equal(metrics__parse_labels("pid,", &l), -EINVAL);
+	assert_int_equal(metrics__parse_labels("none,pid", &l), -EINVAL);
+	assert_int_equal(metrics__parse_labels("tid", &l), -EINVAL);
+	assert_int_equal(metrics__parse_labels("pids", &l), -EINVAL);
+	assert_int_equal(l, 7); /* untouched on error */
+}
+
+static char *format_metrics(const struct run_info *ri, const struct tracker_results *r,
+			    unsigned labels)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_int_equal(metrics__format(f, ri, r, labels), 0);
+	fclose(f);
+	return buf;
+}
+
+/* Every "# HELP x" is followed by "# TYPE x", and every sample's name is
+ * the name of the last TYPE: what the Prometheus text format 0.0.4 asks. */
+static void check_text_format(const char *buf)
+{
+	char family[128] = "", name[160];
+	const char *line = buf;
+
+	while (*line) {
+		const char *eol = strchr(line, '\n');
+
+		assert_non_null(eol);
+		if (!strncmp(line, "# HELP ", 7)) {
+			assert_int_equal(sscanf(line, "# HELP %127s", family), 1);
+			snprintf(name, sizeof(name), "\n# TYPE %s ", family);
+			assert_int_equal(strncmp(eol, name, strlen(name)), 0);
+		} else if (!strncmp(line, "# TYPE ", 7)) {
+			assert_int_equal(sscanf(line, "# TYPE %127s", name), 1);
+			assert_string_equal(name, family);
+		} else {
+			assert_true(line[0] != '#');
+			assert_int_equal(strncmp(line, family, strlen(family)), 0);
+			assert_true(line[strlen(family)] == '{' || line[strlen(family)] == ' ');
+		}
+		line = eol + 1;
+	}
 }
 
 static void test_metrics_format(void **state)
@@ -137,25 +204,105 @@ static void test_metrics_format(void **state)
 	struct tracker_process_info p;
 	struct tracker_device_info d;
 	struct finding_group g;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	char *buf;
 
 	(void)state;
 	fill_results(&r, &p, &d, &g);
-	metrics__format(f, &run, &r);
-	fclose(f);
-	assert_non_null(strstr(buf, "# TYPE ttleak_live_bytes gauge\n# HELP ttleak_live_bytes "));
+	buf = format_metrics(&run, &r, METRICS_LABEL_PID | METRICS_LABEL_COMMAND);
+	check_text_format(buf);
+	assert_non_null(strstr(buf, "# HELP ttleak_live_bytes "));
+	assert_non_null(strstr(buf, "\n# TYPE ttleak_live_bytes gauge\n"));
 	assert_non_null(strstr(buf, "ttleak_live_bytes{pid=\"42\",command=\"say \\\"hi\\\"\\\\now\","
 				    "chip=\"0\",type=\"DRAM\"} 49152\n"));
-	assert_non_null(strstr(buf, "# TYPE ttleak_allocations counter\n"));
+	assert_non_null(strstr(buf, "\n# TYPE ttleak_allocations_total counter\n"));
+	assert_null(strstr(buf, "# TYPE ttleak_allocations counter"));
 	assert_non_null(strstr(buf, "ttleak_allocations_total{pid=\"42\""));
 	assert_non_null(strstr(buf, ",kind=\"reclaimed_at_close\"} 1\n"));
 	assert_non_null(strstr(buf, ",kind=\"never_freed\"} 0\n"));
+	assert_non_null(strstr(buf, "# TYPE ttleak_dropped_events_total counter\n"));
 	assert_non_null(strstr(buf, "ttleak_dropped_events_total{reason=\"ringbuf_full\"} 3\n"));
+	assert_non_null(strstr(buf, "# TYPE ttleak_events_total counter\n"));
 	assert_non_null(strstr(buf, "ttleak_events_total 99\n"));
-	assert_int_equal(strcmp(buf + len - 6, "# EOF\n"), 0);
+	assert_null(strstr(buf, "# EOF"));
+	assert_null(strstr(buf, "# UNIT"));
 	assert_null(strstr(buf, "\n\n"));
+	free(buf);
+	/* One label of the two. */
+	buf = format_metrics(&run, &r, METRICS_LABEL_PID);
+	check_text_format(buf);
+	assert_non_null(strstr(buf, "ttleak_live_bytes{pid=\"42\",chip=\"0\",type=\"DRAM\"} 49152\n"));
+	assert_non_null(strstr(buf, "ttleak_findings{pid=\"42\",kind=\"reclaimed_at_close\"} 1\n"));
+	assert_null(strstr(buf, "command="));
+	free(buf);
+}
+
+/* Without per-process labels, processes on the same chip are one series
+ * (summed), devices stay apart, and the finding series need no process. */
+static void test_metrics_summed(void **state)
+{
+	static struct process_label labels[3] = {
+		{ .tgid = 42, .command = "say \"hi\"\\now" },
+		{ .tgid = 43, .command = "say \"hi\"\\now" },
+		{ .tgid = 44, .command = "other" },
+	};
+	struct run_info ri = { .labels = labels, .n_labels = 3 };
+	struct tracker_process_info p[3] = { { .tgid = 42 }, { .tgid = 43 }, { .tgid = 44 } };
+	struct tracker_device_info d[4];
+	struct finding_group g[3];
+	struct tracker_results r = { .processes = p, .n_processes = 3, .devices = d,
+				     .n_devices = 4, .findings = g, .n_findings = 3 };
+	char *buf;
+	size_t i;
+
+	(void)state;
+	memset(d, 0, sizeof(d));
+	memset(g, 0, sizeof(g));
+	for (i = 0; i < 4; i++) {
+		d[i].tgid = i < 2 ? 42 + (uint32_t)i : 44;
+		d[i].id.kind = TRACKER_DEVICE_CHIP;
+		d[i].rows[TTLEAK_BUF_DRAM] = (struct tracker_stats){ .live_count = 1,
+			.live_bytes = 1000 << i, .allocs = 5, .frees = 4 };
+	}
+	d[3].id.kind = TRACKER_DEVICE_MESH; /* pid 44: chip 0 and mesh 0 */
+	for (i = 0; i < 3; i++) {
+		g[i].tgid = 42 + (uint32_t)i;
+		g[i].kind = FINDING_NEVER_FREED;
+		g[i].count = 1;
+		g[i].bytes = 100;
+	}
+	buf = format_metrics(&ri, &r, 0);
+	check_text_format(buf);
+	assert_non_null(strstr(buf, "ttleak_live_bytes{chip=\"0\",type=\"DRAM\"} 7000\n"));
+	assert_non_null(strstr(buf, "ttleak_live_bytes{mesh=\"0\",type=\"DRAM\"} 8000\n"));
+	assert_non_null(strstr(buf, "ttleak_live_buffers{chip=\"0\",type=\"DRAM\"} 3\n"));
+	assert_non_null(strstr(buf, "ttleak_allocations_total{chip=\"0\",type=\"DRAM\"} 15\n"));
+	assert_non_null(strstr(buf, "ttleak_frees_total{mesh=\"0\",type=\"DRAM\"} 4\n"));
+	assert_non_null(strstr(buf, "ttleak_findings{kind=\"never_freed\"} 3\n"));
+	assert_non_null(strstr(buf, "ttleak_finding_bytes{kind=\"never_freed\"} 300\n"));
+	assert_non_null(strstr(buf, "ttleak_findings{kind=\"cb_tracking\"} 0\n"));
+	assert_null(strstr(buf, "pid="));
+	assert_null(strstr(buf, "command="));
+	/* One series per label set: chip 0 and mesh 0, each type once. */
+	assert_null(strstr(strstr(buf, "ttleak_live_bytes{chip=\"0\",type=\"DRAM\"}") + 1,
+			   "ttleak_live_bytes{chip=\"0\",type=\"DRAM\"}"));
+	free(buf);
+	/* By command: 42 and 43 ran the same one. */
+	buf = format_metrics(&ri, &r, METRICS_LABEL_COMMAND);
+	check_text_format(buf);
+	assert_non_null(strstr(buf, "ttleak_live_bytes{command=\"say \\\"hi\\\"\\\\now\","
+				    "chip=\"0\",type=\"DRAM\"} 3000\n"));
+	assert_non_null(strstr(buf, "ttleak_live_bytes{command=\"other\",chip=\"0\","
+				    "type=\"DRAM\"} 4000\n"));
+	assert_non_null(strstr(buf, "ttleak_findings{command=\"say \\\"hi\\\"\\\\now\","
+				    "kind=\"never_freed\"} 2\n"));
+	assert_non_null(strstr(buf, "ttleak_findings{command=\"other\",kind=\"never_freed\"} 1\n"));
+	free(buf);
+	/* No process yet: the finding series are there, at 0. */
+	r.n_processes = r.n_devices = r.n_findings = 0;
+	buf = format_metrics(&ri, &r, 0);
+	check_text_format(buf);
+	assert_non_null(strstr(buf, "ttleak_findings{kind=\"never_freed\"} 0\n"));
+	assert_null(strstr(buf, "ttleak_live_bytes{"));
 	free(buf);
 }
 
@@ -171,12 +318,12 @@ static void test_metrics_file_atomic(void **state)
 	fill_results(&r, &p, &d, &g);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/ttleak.prom", dir);
-	assert_int_equal(metrics__write_file(path, &run, &r, err, sizeof(err)), 0);
+	assert_int_equal(metrics__write_file(path, &run, &r, 0, err, sizeof(err)), 0);
 	assert_int_equal(access(path, R_OK), 0);
 	unlink(path);
 	assert_int_equal(rmdir(dir), 0); /* no temporary file left */
 	snprintf(path, sizeof(path), "%s/gone/ttleak.prom", dir);
-	assert_true(metrics__write_file(path, &run, &r, err, sizeof(err)) < 0);
+	assert_true(metrics__write_file(path, &run, &r, 0, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "cannot write metrics"));
 }
 
@@ -289,7 +436,9 @@ int main(void)
 		cmocka_unit_test(test_view_changes_and_rates),
 		cmocka_unit_test(test_view_empty),
 		cmocka_unit_test(test_metrics_escape),
+		cmocka_unit_test(test_metrics_parse_labels),
 		cmocka_unit_test(test_metrics_format),
+		cmocka_unit_test(test_metrics_summed),
 		cmocka_unit_test(test_metrics_file_atomic),
 		cmocka_unit_test(test_trace_bounded),
 		cmocka_unit_test(test_trace_programs),
