@@ -1,4 +1,4 @@
-# libFuzzer harnesses for the parsers that read untrusted input (issue 11):
+# libFuzzer harnesses for the parsers that read untrusted input:
 #   fuzz_event_log   the --replay event log reader   (user/event_log.c)
 #   fuzz_proc_maps   the /proc/PID/maps parser       (user/proc_maps.c)
 #   fuzz_layout      the --layout file parser        (user/layout.c)
