@@ -233,10 +233,14 @@ static void write_header(FILE *out, const struct run_info *run, const struct tra
 
 static void write_device(FILE *out, const struct tracker_device_info *d)
 {
-	char dev[64], live[32], peak[32];
+	char dev[320], live[32], peak[32];
 	int row;
 
 	format_device(dev, sizeof(dev), &d->id);
+	if (strlen(dev) > 10) { /* a mesh and its chips: a line of its own */
+		fprintf(out, "  %s\n", dev);
+		dev[0] = '\0';
+	}
 	for (row = 0; row < TRACKER_ROWS; row++) {
 		const struct tracker_stats *s = &d->rows[row];
 
@@ -449,7 +453,7 @@ static void write_stacks(FILE *out, const struct run_info *run, const struct fin
 static void write_finding(FILE *out, const struct run_info *run, size_t n,
 			  const struct finding_group *g, bool explain)
 {
-	char dev[64], bytes[32];
+	char dev[320], bytes[32];
 	size_t i;
 
 	format_device(dev, sizeof(dev), &g->device);
