@@ -94,6 +94,8 @@ struct session {
 	size_t n_labels;
 	uint32_t *exited;         /* --all: processes to report at the next turn */
 	size_t n_exited;
+	uint32_t *reported;       /* --all: processes already reported at exit */
+	size_t n_reported;
 	bool root_exited;
 	bool log_failed;
 	double started;           /* when the probes went live */
@@ -307,6 +309,21 @@ static void fill_run_info(struct session *s)
 	run->labels = s->labels;
 	run->n_labels = s->n_labels;
 	run->stacks = s->stacks;
+	/* Printed above only when the final report goes to the same stdout. */
+	run->reported = s->opts->output_path ? NULL : s->reported;
+	run->n_reported = s->opts->output_path ? 0 : s->n_reported;
+}
+
+/* The final report lists these once instead of repeating them. */
+static void remember_reported(struct session *s)
+{
+	uint32_t *grown = realloc(s->reported, (s->n_reported + s->n_exited) * sizeof(*grown));
+
+	if (!grown)
+		return; /* they are then printed again at the end: nothing is lost */
+	s->reported = grown;
+	memcpy(s->reported + s->n_reported, s->exited, s->n_exited * sizeof(*grown));
+	s->n_reported += s->n_exited;
 }
 
 /* --all: a report for each process that exited since the last turn. */
@@ -327,6 +344,7 @@ static void report_exited(struct session *s)
 	}
 	fflush(stdout);
 	tracker_results__free(r);
+	remember_reported(s);
 done:
 	s->n_exited = 0;
 }
@@ -551,6 +569,7 @@ static void session_free(struct session *s)
 	stack_store__free(s->stacks);
 	free(s->labels);
 	free(s->exited);
+	free(s->reported);
 	free_announced(s);
 	target__close(&s->target);
 	proc_identity__close(&s->identity);

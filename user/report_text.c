@@ -534,19 +534,48 @@ static bool layout_suspect(const struct tracker_results *r)
 	return false;
 }
 
-void report_text__write(FILE *out, const struct run_info *run, const struct tracker_results *r)
+static bool reported_above(const struct run_info *run, uint32_t tgid)
 {
 	size_t i;
 
+	for (i = 0; i < run->n_reported; i++)
+		if (run->reported[i] == tgid)
+			return true;
+	return false;
+}
+
+/* --all prints a process's report as it exits: the final one lists it once. */
+static void write_reported_above(FILE *out, const struct run_info *run,
+				 const struct tracker_results *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n_findings; i++)
+		n += reported_above(run, r->findings[i].tgid);
+	if (run->n_reported)
+		fprintf(out, "\n%zu process%s reported above as %s exited (%zu finding%s)\n",
+			run->n_reported, run->n_reported == 1 ? "" : "es",
+			run->n_reported == 1 ? "it" : "they", n, n == 1 ? "" : "s");
+}
+
+void report_text__write(FILE *out, const struct run_info *run, const struct tracker_results *r)
+{
+	size_t i, n = 0, shown = 0;
+
 	write_header(out, run, r);
 	for (i = 0; i < r->n_processes; i++)
-		write_process(out, run, &r->processes[i], r);
-	if (r->n_findings)
+		if (!reported_above(run, r->processes[i].tgid))
+			write_process(out, run, &r->processes[i], r);
+	write_reported_above(out, run, r);
+	for (i = 0; i < r->n_findings; i++)
+		shown += !reported_above(run, r->findings[i].tgid);
+	if (shown)
 		fprintf(out, "\nFindings%s\n", layout_suspect(r) ? " (NOT TRUSTWORTHY: buffer fields "
 			"were read with a struct layout that does not fit this build; see WARNING above)"
 			: "");
 	for (i = 0; i < r->n_findings; i++)
-		write_finding(out, run, i + 1, &r->findings[i], first_of_kind(r, i));
+		if (!reported_above(run, r->findings[i].tgid))
+			write_finding(out, run, ++n, &r->findings[i], first_of_kind(r, i));
 	write_verdict(out, run, r);
 }
 

@@ -51,6 +51,8 @@ struct run_info {
 	const struct run_library *libraries; /* --all: every library file found */
 	size_t n_libraries;
 	uint64_t max_live;          /* the per-process budget (--max-live) */
+	const uint32_t *reported;   /* --all: processes whose report was printed as they exited */
+	size_t n_reported;
 };
 
 #endif /* TTLEAK_RUN_INFO_H */

@@ -202,9 +202,35 @@ static void test_replay_backwards_times(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* --all prints each process's report as it exits; the final report names
+ * those once instead of printing them again. */
+static void test_reported_processes_once(void **state)
+{
+	struct tracker_process_info procs[2] = { { .tgid = 42, .exited = true }, { .tgid = 43 } };
+	struct tracker_results r = { .processes = procs, .n_processes = 2 };
+	uint32_t reported[] = { 42 };
+	struct run_info run;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	run.checks = ~0u;
+	run.reported = reported;
+	run.n_reported = 1;
+	report_text__write(out, &run, &r);
+	fclose(out);
+	assert_null(strstr(buf, "Process 42"));
+	assert_non_null(strstr(buf, "Process 43"));
+	assert_non_null(strstr(buf, "1 process reported above as it exited (0 findings)"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reported_processes_once),
 		cmocka_unit_test(test_escape_rules),
 		cmocka_unit_test(test_hostile_run_cannot_forge_lines),
 		cmocka_unit_test(test_live_view_escapes),
