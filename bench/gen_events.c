@@ -80,7 +80,8 @@ static void buffer_free(struct gen *g, struct device_sim *d, uint64_t addr, uint
 {
 	emit(g, d, TTLEAK_EV_BUFFER_FREE, (struct ttleak_event){
 		.buffer_type = TTLEAK_BUF_DRAM, .object = 0x7f0000000000ull + addr,
-		.allocator = d->allocator, .address = addr, .size = size, .page_size = 2048 });
+		.allocator = d->allocator, .allocator_field = d->allocator, .address = addr,
+		.size = size, .page_size = 2048 });
 	if (d->n_free < sizeof(d->free_addrs) / sizeof(d->free_addrs[0]))
 		d->free_addrs[d->n_free++] = addr;
 }
