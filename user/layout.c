@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "file_kind.h"
 #include "layout.h"
 
 /* What a layout file key sets. Add a key by adding a row (and the field to
@@ -188,23 +188,15 @@ static int read_layout_file(const char *path, char **text, size_t *len, char *er
 	ssize_t k;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: cannot open layout file: %s", path, strerror(-ret));
-		return ret;
-	}
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: cannot stat layout file: %s", path, strerror(-ret));
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
+	fd = file_kind__open_regular(path, 0, &st);
+	if (fd == -EINVAL) {
 		snprintf(err, errlen, "%s: not a regular file (%s): give a layout text file",
-			 path, S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
-			 S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "a special file");
-		goto cleanup;
+			 path, file_kind__name(st.st_mode));
+		return fd;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open layout file: %s", path, strerror(-fd));
+		return fd;
 	}
 	buf = malloc(cap);
 	if (!buf) {

@@ -12,6 +12,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
 #include <gelf.h>
+#include "file_kind.h"
 #include "layout_dwarf.h"
 
 enum cls { CLS_BUFFER, CLS_BUFFER_IMPL, CLS_DEVICE, CLS_MAX };
@@ -71,13 +72,9 @@ static int debug_elf__open(const char *path, struct debug_elf *f, bool follow)
 
 	f->dw = NULL;
 	f->elf = NULL;
-	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	f->fd = file_kind__open_regular(path, follow ? 0 : O_NOFOLLOW, &st);
 	if (f->fd < 0)
-		return -errno;
-	if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
-		debug_elf__close(f);
-		return -EINVAL;
-	}
+		return f->fd;
 	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
 	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF) {
 		debug_elf__close(f);

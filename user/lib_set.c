@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,18 +110,10 @@ int lib_set__add_path(struct lib_set *set, const char *path, const char *how, ch
 	struct stat st;
 	int fd, ret;
 
-	ret = target__check_library(path, &st, err, errlen);
-	if (ret)
-		return ret;
-	/* The checked file is the one kept: opened again, compared by inode. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		ret = fd < 0 ? -errno : -EINVAL;
-		snprintf(err, errlen, "cannot read library %s: %s", path, strerror(-ret));
-		if (fd >= 0)
-			close(fd);
-		return ret;
-	}
+	/* The checked file is the one kept, by its descriptor. */
+	fd = target__open_library(path, &st, err, errlen);
+	if (fd < 0)
+		return fd;
 	if (known(set, dev_id(major(st.st_dev), minor(st.st_dev)), st.st_ino)) {
 		close(fd);
 		return 0;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "file_kind.h"
 #include "mapped_file.h"
 
 bool mapped_file__is(const struct stat *st, const struct proc_mapping *m)
@@ -16,19 +16,11 @@ bool mapped_file__is(const struct stat *st, const struct proc_mapping *m)
 
 int mapped_file__open_path(const char *path, const struct proc_mapping *m, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), ret = 0;
+	int fd = file_kind__open_regular(path, 0, st);
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st))
-		ret = -errno;
-	else if (!S_ISREG(st->st_mode))
-		ret = -EINVAL;
-	else if (!mapped_file__is(st, m))
-		ret = -ESTALE;
-	if (ret) {
+	if (fd >= 0 && !mapped_file__is(st, m)) {
 		close(fd);
-		return ret;
+		return -ESTALE;
 	}
 	return fd;
 }

@@ -55,22 +55,26 @@ static int describe_maps_error(int ret, int pid, char *err, size_t errlen)
 	return ret;
 }
 
-int target__check_library(const char *path, struct stat *st, char *err, size_t errlen)
+int target__open_library(const char *path, struct stat *st, char *err, size_t errlen)
 {
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), ret = 0;
+	int fd = file_kind__open_regular(path, 0, st);
 
-	if (fd < 0 || fstat(fd, st)) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read library %s: %s", path, strerror(-ret));
-	} else if (!S_ISREG(st->st_mode)) {
-		ret = -EINVAL;
+	if (fd == -EINVAL)
 		snprintf(err, errlen, "library %s is %s, not a shared library file: give the path "
 			 "of libtt_metal.so", path, file_kind__name(st->st_mode));
-	}
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	else if (fd < 0)
+		snprintf(err, errlen, "cannot read library %s: %s", path, strerror(-fd));
+	return fd;
+}
+
+int target__check_library(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	int fd = target__open_library(path, st, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 /* -p PID --lib X: X must be the file PID maps (same device and inode),

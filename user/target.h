@@ -19,8 +19,11 @@ struct target {
 };
 
 /* A library path given by the user: opened without blocking (O_NONBLOCK)
- * and refused unless a regular file; *st is its stat. 0, or -errno with a
- * message in err. */
+ * and refused unless a regular file; *st is its stat. The descriptor, or
+ * -errno with a message in err. */
+int target__open_library(const char *path, struct stat *st, char *err, size_t errlen);
+
+/* The same check, the file closed again: 0 or -errno with a message. */
 int target__check_library(const char *path, struct stat *st, char *err, size_t errlen);
 
 /* PID's command line, arguments joined by spaces; "" when it cannot be read. */

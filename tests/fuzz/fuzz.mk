@@ -28,7 +28,7 @@ FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,unde
 # Each harness links the one module it exercises (plain C, no libbpf).
 $(FUZZ_DIR)/fuzz_event_log: user/event_log.c user/output_file.c user/file_kind.c
 $(FUZZ_DIR)/fuzz_proc_maps: user/proc_maps.c
-$(FUZZ_DIR)/fuzz_layout: user/layout.c
+$(FUZZ_DIR)/fuzz_layout: user/layout.c user/file_kind.c
 
 $(FUZZ_DIR):
 	$(Q)mkdir -p $@/crash
@@ -65,5 +65,5 @@ fuzz-smoke: $(FUZZ_BINS)
 # (tests/fuzz/corpus/elf/) are small ELF files: a -g library with
 # tt::tt_metal::Buffer six inline namespaces deep, one with a .gnu_debuglink,
 # a truncated one.
-$(FUZZ_DIR)/fuzz_elf: user/layout_dwarf.c user/layout_evidence.c user/symbols.c user/demangle.c
+$(FUZZ_DIR)/fuzz_elf: user/layout_dwarf.c user/layout_evidence.c user/symbols.c user/demangle.c user/file_kind.c
 $(FUZZ_DIR)/fuzz_elf: FUZZ_LDLIBS := -lelf -ldw -lz -lcapstone -lstdc++

@@ -83,7 +83,7 @@ $(FIXTURE_DIR)/libdwarf-deep.so: tests/unit/fixtures/layout_deep_ns.cpp tests/un
 	$(Q)$(CXX) $(FIXTURE_CXXFLAGS) -g $< -o $@
 LAYOUT_FIXTURES += $(FIXTURE_DIR)/libdwarf-deep.so
 
-$(OUTPUT)/tests/test_layout_dwarf: | $(LAYOUT_FIXTURES)
+$(OUTPUT)/tests/test_layout_dwarf: | $(LAYOUT_FIXTURES) $(FIXTURE_GEN_LIBS)
 
 BENCH_DIR      := $(OUTPUT)/bench
 BENCH_FIXTURES := $(BENCH_DIR)/libbig.so
