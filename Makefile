@@ -40,12 +40,15 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-# Modules that need the BPF skeleton or a live kernel stay out of the core
-# library, so unit tests link only plain C.
-USER_LIVE_SRCS := user/main.c $(wildcard user/bpf_*.c)
-USER_CORE_SRCS := $(filter-out $(USER_LIVE_SRCS),$(wildcard user/*.c))
-USER_CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_CORE_SRCS))
-USER_LIVE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIVE_SRCS))
+# user/ holds the entry points (main.c, cli.c, the gate); each folder is one
+# layer (docs/ARCHITECTURE.md): attach/ finds the runtime and attaches BPF,
+# elf/ reads the runtime's files, model/ turns events into findings, report/
+# writes them. Every layer goes into one static library, so unit tests link
+# what they use and the tool adds main.c.
+USER_LAYERS    := attach elf model report
+USER_LIB_SRCS  := user/cli.c $(foreach d,$(USER_LAYERS),$(wildcard user/$(d)/*.c))
+USER_LIB_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
+USER_MAIN_OBJ  := $(OUTPUT)/user/main.o
 CORE_LIB       := $(OUTPUT)/libttleak_core.a
 TOOL           := $(OUTPUT)/ttleak-bpf
 GATE           := $(OUTPUT)/ttleak-gate
@@ -62,7 +65,7 @@ include tests/e2e/e2e.mk
 include bench/bench.mk
 include tests/fuzz/fuzz.mk
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c include/ttleak_event.h vmlinux/vmlinux.h | $(OUTPUT)/bpf
@@ -78,18 +81,19 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 # Keep the BPF object: it is an input of the skeleton, not a throwaway.
 .SECONDARY: $(BPF_OBJS)
 
-# Live modules include the skeleton; make it before compiling them.
-$(USER_LIVE_OBJS): $(SKELS)
+# The loader includes the generated skeleton; make it before compiling.
+$(OUTPUT)/user/attach/bpf_loader.o: $(SKELS)
 
-$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(CORE_LIB): $(USER_CORE_OBJS)
+$(CORE_LIB): $(USER_LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(TOOL): $(USER_LIVE_OBJS) $(CORE_LIB)
+$(TOOL): $(USER_MAIN_OBJ) $(CORE_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -150,4 +154,4 @@ vmlinux:
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/bpf/*.d $(OUTPUT)/tests/*.d)

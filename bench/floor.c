@@ -22,8 +22,8 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
-#include "probes.h"
-#include "proc_maps.h"
+#include "attach/probes.h"
+#include "attach/proc_maps.h"
 
 #define MAX_PROBES 64 /* FLOOR_MAX_PROBES in floor.bpf.c */
 

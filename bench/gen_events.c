@@ -18,8 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "event_log.h"
-#include "probes.h"
+#include "model/event_log.h"
+#include "attach/probes.h"
 
 #define DEVICES 2
 #define PROGRAMS 16

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <capstone/capstone.h>
-#include "probes.h"
+#include "attach/probes.h"
 
 #define MAX_PROLOGUE 8
 #define MAX_FUNC_BYTES (1 << 20)

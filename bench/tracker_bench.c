@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "bench_common.h"
-#include "event_log.h"
-#include "tracker.h"
+#include "model/event_log.h"
+#include "model/tracker.h"
 
 #define CHUNK 65536
 

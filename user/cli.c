@@ -6,9 +6,9 @@
 #include <string.h>
 #include <linux/types.h>
 #include "cli.h"
-#include "metrics.h"
+#include "report/metrics.h"
 #include "ttleak_event.h"
-#include "tracker.h"
+#include "model/tracker.h"
 
 const char *argp_program_version = "ttleak-bpf 0.1";
 const char *argp_program_bug_address = "the ttleak-bpf issue tracker";

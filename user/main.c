@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* ttleak-bpf: find device-memory leaks in running tt-metal programs. */
-#include "bpf_session.h"
+#include "attach/bpf_session.h"
 #include "cli.h"
-#include "list_probes.h"
-#include "output.h"
-#include "replay.h"
+#include "attach/list_probes.h"
+#include "report/output.h"
+#include "model/replay.h"
 
 int main(int argc, char **argv)
 {

@@ -10,7 +10,7 @@ from .procs import run_paused
 from .stats import per_op, summary
 
 GOAL = 1.05
-# Floor probe labels (user/probes.c) -> the per-event rows of section 1.
+# Floor probe labels (user/attach/probes.c) -> the per-event rows of section 1.
 LABEL_ROW = {"buffer allocate": "buffer_alloc", "buffer free": "buffer_free",
              "CB layout": "cb_layout", "CB allocate": "cb_alloc",
              "CB deallocate report": "program_destroy",

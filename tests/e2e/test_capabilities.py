@@ -29,7 +29,7 @@ RUN_CAPS = ("bpf", "perfmon", "sys_admin")
 ATTACH_CAPS = RUN_CAPS + ("sys_ptrace",)
 CAP_BITS = {"dac_override": 1, "dac_read_search": 2, "kill": 5, "sys_ptrace": 19,
             "sys_admin": 21, "perfmon": 38, "bpf": 39}
-# What the tracer keeps after attaching (user/privileges.c): of these, what it held.
+# What the tracer keeps after attaching (user/attach/privileges.c): of these, what it held.
 KEPT_AFTER_ATTACH = ("sys_ptrace", "dac_read_search", "dac_override", "kill")
 
 

@@ -1,9 +1,9 @@
 # libFuzzer harnesses for the parsers that read untrusted input:
-#   fuzz_event_log   the --replay event log reader   (user/event_log.c)
-#   fuzz_proc_maps   the /proc/PID/maps parser       (user/proc_maps.c)
-#   fuzz_layout      the --layout file parser        (user/layout.c)
-#   fuzz_elf         the runtime library's ELF/DWARF readers (user/layout_dwarf.c,
-#                    user/layout_evidence.c, user/symbols.c)
+#   fuzz_event_log   the --replay event log reader   (user/model/event_log.c)
+#   fuzz_proc_maps   the /proc/PID/maps parser       (user/attach/proc_maps.c)
+#   fuzz_layout      the --layout file parser        (user/elf/layout.c)
+#   fuzz_elf         the runtime library's ELF/DWARF readers (user/elf/layout_dwarf.c,
+#                    user/elf/layout_evidence.c, user/elf/symbols.c)
 # Included from the top Makefile.
 #
 #   make fuzz                 each harness for FUZZ_TIME seconds (default 60)
@@ -26,9 +26,9 @@ FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,unde
 		   -fno-sanitize-recover=all $(WARNINGS) -std=gnu11 -Iinclude -Iuser
 
 # Each harness links the one module it exercises (plain C, no libbpf).
-$(FUZZ_DIR)/fuzz_event_log: user/event_log.c user/output_file.c user/file_kind.c
-$(FUZZ_DIR)/fuzz_proc_maps: user/proc_maps.c
-$(FUZZ_DIR)/fuzz_layout: user/layout.c user/file_kind.c
+$(FUZZ_DIR)/fuzz_event_log: user/model/event_log.c user/report/output_file.c user/elf/file_kind.c
+$(FUZZ_DIR)/fuzz_proc_maps: user/attach/proc_maps.c
+$(FUZZ_DIR)/fuzz_layout: user/elf/layout.c user/elf/file_kind.c
 
 $(FUZZ_DIR):
 	$(Q)mkdir -p $@/crash
@@ -65,5 +65,5 @@ fuzz-smoke: $(FUZZ_BINS)
 # (tests/fuzz/corpus/elf/) are small ELF files: a -g library with
 # tt::tt_metal::Buffer six inline namespaces deep, one with a .gnu_debuglink,
 # a truncated one.
-$(FUZZ_DIR)/fuzz_elf: user/layout_dwarf.c user/layout_evidence.c user/symbols.c user/demangle.c user/file_kind.c
+$(FUZZ_DIR)/fuzz_elf: user/elf/layout_dwarf.c user/elf/layout_evidence.c user/elf/symbols.c user/elf/demangle.c user/elf/file_kind.c
 $(FUZZ_DIR)/fuzz_elf: FUZZ_LDLIBS := -lelf -ldw -lz -lcapstone -lstdc++

@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "layout.h"
-#include "layout_dwarf.h"
-#include "layout_evidence.h"
-#include "symbols.h"
+#include "elf/layout.h"
+#include "elf/layout_dwarf.h"
+#include "elf/layout_evidence.h"
+#include "elf/symbols.h"
 
 static const char separator[] = "\0TTLEAK-DEBUG\0";
 static char dir[64];

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "event_log.h"
+#include "model/event_log.h"
 
 static int write_all(int fd, const uint8_t *p, size_t n)
 {

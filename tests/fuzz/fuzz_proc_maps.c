@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "proc_maps.h"
+#include "attach/proc_maps.h"
 
 static struct proc_mapping m;
 

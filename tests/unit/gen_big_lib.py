@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Generate C++ sources for a shared library the size of libtt_metal.so.
 
-The real runtime exports hundreds of thousands of symbols; user/symbols.c must
+The real runtime exports hundreds of thousands of symbols; user/elf/symbols.c must
 resolve its dozen probe targets among them in one pass. This writes PARTS
 files with FUNCTIONS distinct out-of-line member functions in namespaces like
 tt-metal's, with parameter types that make the mangled names about as long as

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../user/event_log.h"
+#include "model/event_log.h"
 
 #define HEADER_SIZE 40
 #define RECORD_SIZE sizeof(struct ttleak_event)

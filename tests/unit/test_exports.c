@@ -17,10 +17,10 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
-#include "../../user/live_view.h"
-#include "../../user/metrics.h"
-#include "../../user/probes.h"
-#include "../../user/trace_export.h"
+#include "report/live_view.h"
+#include "report/metrics.h"
+#include "attach/probes.h"
+#include "report/trace_export.h"
 
 static struct process_label label = { .tgid = 42, .command = "say \"hi\"\\now" };
 static const struct run_info run = { .pid = 42, .labels = &label, .n_labels = 1,

@@ -24,7 +24,7 @@
 #include <gelf.h>
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
-#include "layout_dwarf.h"
+#include "elf/layout_dwarf.h"
 
 static char fixture_dir[PATH_MAX];
 

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <cmocka.h>
 #include "fixture_dir.h"
-#include "layout_evidence.h"
+#include "elf/layout_evidence.h"
 
 static char fixture_dir[PATH_MAX];
 

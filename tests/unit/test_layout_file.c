@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../user/layout.h"
+#include "elf/layout.h"
 #include "tmp_dir.h"
 
 /* A layout file with comments on their own lines and after values. */

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "fixture_dir.h"
-#include "layout_select.h"
+#include "elf/layout_select.h"
 
 static char fixture_dir[PATH_MAX];
 

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../user/lib_set.h"
+#include "attach/lib_set.h"
 #include "tmp_dir.h"
 
 struct fixture {

@@ -22,9 +22,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "../../user/mapped_file.h"
-#include "../../user/proc_maps.h"
-#include "../../user/target.h"
+#include "elf/mapped_file.h"
+#include "attach/proc_maps.h"
+#include "attach/target.h"
 
 struct fixture {
 	char dir[64];

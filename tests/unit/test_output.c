@@ -18,11 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../user/cli.h"
-#include "../../user/output.h"
-#include "../../user/output_file.h"
-#include "../../user/run_info.h"
-#include "../../user/tracker.h"
+#include "cli.h"
+#include "report/output.h"
+#include "report/output_file.h"
+#include "model/run_info.h"
+#include "model/tracker.h"
 
 struct fixture {
 	char dir[64];

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include "probe_placement.h"
+#include "attach/probe_placement.h"
 
 #define ENDBR64 0xf3, 0x0f, 0x1e, 0xfa
 #define RET 0xc3

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../user/proc_identity.h"
+#include "attach/proc_identity.h"
 
 /* Fields 3..21 of a real stat line, then starttime 8815632, then the rest. */
 #define AFTER_COMM " S 1 4242 4242 0 -1 4194560 1203 0 0 0 3 1 0 0 20 0 1 0 8815632 " \

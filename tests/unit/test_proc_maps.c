@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../user/proc_maps.h"
+#include "attach/proc_maps.h"
 
 /* A Python job that imported ttnn from a wheel, as /proc/PID/maps shows it. */
 static const char python_maps[] =

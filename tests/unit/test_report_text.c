@@ -14,14 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../user/cli.h"
-#include "../../user/event_log.h"
-#include "../../user/live_view.h"
-#include "../../user/output.h"
-#include "../../user/replay.h"
-#include "../../user/report_text.h"
-#include "../../user/run_info.h"
-#include "../../user/tracker.h"
+#include "cli.h"
+#include "model/event_log.h"
+#include "report/live_view.h"
+#include "report/output.h"
+#include "model/replay.h"
+#include "report/report_text.h"
+#include "model/run_info.h"
+#include "model/tracker.h"
 
 static char *escaped(const char *s)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "stacks.h"
+#include "elf/stacks.h"
 
 __attribute__((noinline)) int probed_function_for_test(int x)
 {

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../user/symbols.h"
+#include "elf/symbols.h"
 
 /* The probe list, as the tracer would give it; one entry per wanted function. */
 enum {

@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../user/lib_locate.h"
-#include "../../user/proc_maps.h"
-#include "../../user/target.h"
+#include "attach/lib_locate.h"
+#include "attach/proc_maps.h"
+#include "attach/target.h"
 #include "tmp_dir.h"
 
 struct fixture {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "tracker.h"
+#include "model/tracker.h"
 
 #define PID 100
 #define TID 101

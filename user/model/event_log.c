@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* event_log: the --record / --replay file (see event_log.h for the layout). */
+#include "model/event_log.h"
+#include "report/output_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HEADER_MAGIC "TTLEAKEV"
+#define FOOTER_MAGIC "TTLEAKND"
+#define MAGIC_SIZE 8
+#define HEADER_SIZE 40
+#define FOOTER_SIZE (MAGIC_SIZE + 8 + 8 * TTLEAK_DROP_REASON_MAX)
+#define RECORD_SIZE sizeof(struct ttleak_event)
+#define BLOCK_SIZE (1u << 20)
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define RECORD_OR_FOOTER MAX(RECORD_SIZE, FOOTER_SIZE)
+
+/* Fields are stored as the host lays them out; the format is little-endian. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "event logs are little-endian");
+_Static_assert(RECORD_SIZE >= MAGIC_SIZE, "a record must be told from the footer by its magic");
+
+struct event_log_writer {
+	struct output_file *out; /* renamed into place at close (output_file.h) */
+	int fd;
+	int err;              /* first write error; later calls return it */
+	uint64_t count;
+	size_t len;
+	unsigned char *buf;   /* BLOCK_SIZE bytes */
+};
+
+struct event_log_reader {
+	int fd;
+	int state;            /* 1 reading, 0 clean end, < 0 error */
+	bool eof;
+	uint64_t count;
+	size_t pos, len;
+	unsigned char *buf;   /* BLOCK_SIZE bytes */
+	char *path;
+	char msg[512];        /* the error, repeated by later calls */
+	struct event_log_footer footer;
+};
+
+static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, sizeof(v)); }
+static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, sizeof(v)); }
+static uint32_t get32(const unsigned char *p) { uint32_t v; memcpy(&v, p, sizeof(v)); return v; }
+static uint64_t get64(const unsigned char *p) { uint64_t v; memcpy(&v, p, sizeof(v)); return v; }
+
+/* ---- writer ------------------------------------------------------------ */
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int writer_flush(struct event_log_writer *w)
+{
+	if (!w->err && w->len)
+		w->err = write_all(w->fd, w->buf, w->len);
+	w->len = 0;
+	return w->err;
+}
+
+static int writer_put(struct event_log_writer *w, const void *p, size_t n)
+{
+	if (w->len + n > BLOCK_SIZE && writer_flush(w))
+		return w->err;
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+	return w->err;
+}
+
+static void encode_header(unsigned char *out, const struct event_log_header *h)
+{
+	memcpy(out, HEADER_MAGIC, MAGIC_SIZE);
+	put32(out + 8, TTLEAK_EVENT_VERSION);
+	put32(out + 12, RECORD_SIZE);
+	put32(out + 16, h->target_pid);
+	put32(out + 20, h->flags);
+	put64(out + 24, h->probe_mask);
+	put64(out + 32, h->start_ns);
+}
+
+struct event_log_writer *event_log_writer__open(const char *path, const struct event_log_header *h)
+{
+	unsigned char hdr[HEADER_SIZE];
+	struct event_log_writer *w;
+	char msg[512];
+	int err = -ENOMEM;
+
+	if (!path || !h) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->fd = -1;
+	w->buf = malloc(BLOCK_SIZE);
+	if (!w->buf)
+		goto cleanup;
+	err = output_file__claim(path, &w->out, msg, sizeof(msg));
+	if (err)
+		goto cleanup;
+	w->fd = output_file__fd(w->out);
+	encode_header(hdr, h);
+	writer_put(w, hdr, sizeof(hdr));
+	return w;
+cleanup:
+	free(w->buf);
+	free(w);
+	errno = -err;
+	return NULL;
+}
+
+int event_log_writer__append(struct event_log_writer *w, const struct ttleak_event *ev)
+{
+	if (!w || !ev)
+		return -EINVAL;
+	if (writer_put(w, ev, RECORD_SIZE))
+		return w->err;
+	w->count++;
+	return 0;
+}
+
+int event_log_writer__close(struct event_log_writer *w, const struct event_log_footer *f)
+{
+	unsigned char foot[FOOTER_SIZE];
+	char msg[512];
+	int err;
+
+	if (!w)
+		return -EINVAL;
+	memset(foot, 0, sizeof(foot));
+	memcpy(foot, FOOTER_MAGIC, MAGIC_SIZE);
+	put64(foot + 8, w->count);
+	for (int i = 0; f && i < TTLEAK_DROP_REASON_MAX; i++)
+		put64(foot + 16 + 8 * i, f->drops[i]);
+	writer_put(w, foot, sizeof(foot));
+	err = writer_flush(w);
+	if (err)
+		output_file__abandon(w->out);
+	else
+		err = output_file__commit(w->out, msg, sizeof(msg));
+	free(w->buf);
+	free(w);
+	return err;
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+__attribute__((format(printf, 5, 6)))
+static int fail(struct event_log_reader *r, int code, char *err, size_t errlen, const char *fmt, ...)
+{
+	int n = snprintf(r->msg, sizeof(r->msg), "%s: ", r->path);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < sizeof(r->msg))
+		vsnprintf(r->msg + n, sizeof(r->msg) - n, fmt, ap);
+	va_end(ap);
+	if (err && errlen)
+		snprintf(err, errlen, "%s", r->msg);
+	r->state = code;
+	return code;
+}
+
+/*
+ * Make `need` bytes available at r->buf + r->pos, reading whole blocks.
+ * Returns how many are available (fewer than need only at end of file) or -errno.
+ */
+static long fill(struct event_log_reader *r, size_t need)
+{
+	size_t avail = r->len - r->pos;
+
+	if (avail >= need || r->eof)
+		return (long)avail;
+	memmove(r->buf, r->buf + r->pos, avail);
+	r->pos = 0;
+	r->len = avail;
+	while (r->len < need && !r->eof) {
+		ssize_t n = read(r->fd, r->buf + r->len, BLOCK_SIZE - r->len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		r->eof = n == 0;
+		r->len += (size_t)n;
+	}
+	return (long)r->len;
+}
+
+static int check_header(struct event_log_reader *r, long avail, struct event_log_header *h,
+			char *err, size_t errlen)
+{
+	const unsigned char *p = r->buf;
+
+	if (avail == 0)
+		return fail(r, -EINVAL, err, errlen, "empty file, not an event log: "
+			    "pass a file written by ttleak-bpf --record");
+	if (memcmp(p, HEADER_MAGIC, MIN((size_t)avail, MAGIC_SIZE)))
+		return fail(r, -EINVAL, err, errlen, "not a ttleak event log (bad magic): "
+			    "pass a file written by ttleak-bpf --record");
+	if (avail < HEADER_SIZE)
+		return fail(r, -EINVAL, err, errlen, "truncated header (%ld of %d bytes): "
+			    "the recording was interrupted; re-record", avail, HEADER_SIZE);
+	h->version = get32(p + 8);
+	h->record_size = get32(p + 12);
+	h->target_pid = get32(p + 16);
+	h->flags = get32(p + 20);
+	h->probe_mask = get64(p + 24);
+	h->start_ns = get64(p + 32);
+	if (h->version != TTLEAK_EVENT_VERSION)
+		return fail(r, -EINVAL, err, errlen, "event log format version %u, this ttleak-bpf "
+			    "reads version %u: replay it with the ttleak-bpf that recorded it",
+			    h->version, TTLEAK_EVENT_VERSION);
+	if (h->record_size != RECORD_SIZE)
+		return fail(r, -EINVAL, err, errlen, "records are %u bytes, this ttleak-bpf expects "
+			    "%zu: replay it with the ttleak-bpf build that recorded it",
+			    h->record_size, RECORD_SIZE);
+	r->pos = HEADER_SIZE;
+	return 0;
+}
+
+struct event_log_reader *event_log_reader__open(const char *path, struct event_log_header *h,
+						char *err, size_t errlen)
+{
+	struct event_log_reader *r;
+	long avail;
+	int ret = -ENOMEM;
+
+	if (!path || !h) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->state = 1;
+	r->path = strdup(path);
+	r->buf = malloc(BLOCK_SIZE);
+	if (!r->path || !r->buf) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", path);
+		goto cleanup;
+	}
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	avail = r->fd < 0 ? -errno : fill(r, HEADER_SIZE);
+	if (avail < 0) {
+		ret = fail(r, (int)avail, err, errlen, "cannot %s: %s",
+			   r->fd < 0 ? "open" : "read", strerror((int)-avail));
+		goto cleanup;
+	}
+	ret = check_header(r, avail, h, err, errlen);
+	if (ret)
+		goto cleanup;
+	return r;
+cleanup:
+	event_log_reader__close(r);
+	errno = -ret;
+	return NULL;
+}
+
+static int read_footer(struct event_log_reader *r, long avail, char *err, size_t errlen)
+{
+	const unsigned char *p = r->buf + r->pos;
+	uint64_t count;
+
+	if (avail < (long)FOOTER_SIZE)
+		return fail(r, -EINVAL, err, errlen, "truncated end marker after %llu events: "
+			    "the recording was interrupted; re-record", (unsigned long long)r->count);
+	count = get64(p + 8);
+	for (int i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
+		r->footer.drops[i] = get64(p + 16 + 8 * i);
+	r->pos += FOOTER_SIZE;
+	if (count != r->count)
+		return fail(r, -EINVAL, err, errlen, "end marker counts %llu events but the file "
+			    "holds %llu: the file is corrupt; re-record",
+			    (unsigned long long)count, (unsigned long long)r->count);
+	avail = fill(r, 1);
+	if (avail != 0)
+		return fail(r, avail < 0 ? (int)avail : -EINVAL, err, errlen,
+			    "unexpected data after the end marker: the file is corrupt; re-record");
+	r->footer.event_count = count;
+	r->state = 0;
+	return 0;
+}
+
+static bool record_is_valid(const struct ttleak_event *ev)
+{
+	return ev->kind >= 1 && ev->kind < TTLEAK_EV_KIND_MAX && ev->buffer_type < TTLEAK_BUF_TYPE_MAX;
+}
+
+int event_log_reader__next(struct event_log_reader *r, struct ttleak_event *ev, char *err,
+			   size_t errlen)
+{
+	unsigned long long n;
+	long avail;
+
+	if (!r || !ev)
+		return -EINVAL;
+	if (r->state <= 0) {
+		if (r->state < 0 && err && errlen)
+			snprintf(err, errlen, "%s", r->msg);
+		return r->state;
+	}
+	n = (unsigned long long)r->count;
+	avail = fill(r, RECORD_OR_FOOTER);
+	if (avail < 0)
+		return fail(r, (int)avail, err, errlen, "read error after %llu events: %s",
+			    n, strerror((int)-avail));
+	/* A footer cut short inside its magic still reads as a truncated footer. */
+	if (avail && !memcmp(r->buf + r->pos, FOOTER_MAGIC, MIN((size_t)avail, MAGIC_SIZE)))
+		return read_footer(r, avail, err, errlen);
+	if (avail == 0)
+		return fail(r, -EINVAL, err, errlen, "truncated after %llu events (no end marker): "
+			    "the recording was interrupted; re-record", n);
+	if (avail < (long)RECORD_SIZE)
+		return fail(r, -EINVAL, err, errlen, "truncated record %llu (%ld of %zu bytes, no end "
+			    "marker): the recording was interrupted; re-record", n + 1, avail, RECORD_SIZE);
+	memcpy(ev, r->buf + r->pos, RECORD_SIZE);
+	if (!record_is_valid(ev))
+		return fail(r, -EINVAL, err, errlen, "corrupt record %llu at offset %llu (kind %u, "
+			    "buffer type %u): the file is damaged; re-record", n + 1,
+			    HEADER_SIZE + n * RECORD_SIZE, ev->kind, ev->buffer_type);
+	r->pos += RECORD_SIZE;
+	r->count++;
+	return 1;
+}
+
+const struct event_log_footer *event_log_reader__footer(const struct event_log_reader *r)
+{
+	return r && r->state == 0 ? &r->footer : NULL;
+}
+
+void event_log_reader__close(struct event_log_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+	free(r->path);
+	free(r);
+}

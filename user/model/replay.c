@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "model/event_log.h"
+#include "report/exports.h"
+#include "report/output.h"
+#include "attach/probes.h"
+#include "model/replay.h"
+
+static void describe_recording(const struct event_log_header *h, const char *path,
+			       struct run_info *run)
+{
+	memset(run, 0, sizeof(*run));
+	run->pid = (int)h->target_pid;
+	run->replay_path = path;
+	run->attached_mid_run = h->flags & EVENT_LOG_F_ATTACHED;
+	run->checks = probes__checks_for_mask(h->probe_mask);
+	snprintf(run->layout_source, sizeof(run->layout_source), "as recorded");
+	run->stop_reason = "end of recording";
+}
+
+double replay__span_s(uint64_t first_ns, uint64_t last_ns)
+{
+	double s;
+
+	if (last_ns < first_ns) /* no events */
+		return 0;
+	s = (last_ns - first_ns) / 1e9;
+	return s > REPLAY_MAX_SPAN_DAYS * 86400.0 ? -1 : s;
+}
+
+int replay__run(const struct cli_opts *opts)
+{
+	struct event_log_header h;
+	struct event_log_reader *reader;
+	struct tracker_opts topts = { 0 };
+	struct tracker *t = NULL;
+	struct exports *x = NULL;
+	struct run_info run;
+	struct ttleak_event ev;
+	uint64_t first_ns = UINT64_MAX, last_ns = 0;
+	char err[512];
+	int ret, status = EXIT_USAGE;
+
+	reader = event_log_reader__open(opts->replay_path, &h, err, sizeof(err));
+	if (!reader) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return EXIT_USAGE;
+	}
+	describe_recording(&h, opts->replay_path, &run);
+	run.allow_drops = opts->allow_drops;
+	topts.attached_mid_run = run.attached_mid_run;
+	topts.max_live = run.max_live = opts->max_live;
+	t = tracker__new(&topts);
+	if (exports__new(opts, run.checks, 0, &x)) {
+		fprintf(stderr, "ttleak-bpf: out of memory\n");
+		goto cleanup;
+	}
+	while ((ret = event_log_reader__next(reader, &ev, err, sizeof(err))) == 1) {
+		/* Events of different CPUs may come slightly out of order, and a
+		 * damaged log anywhere: the span is from the earliest to the latest. */
+		first_ns = ev.ts_ns < first_ns ? ev.ts_ns : first_ns;
+		last_ns = ev.ts_ns > last_ns ? ev.ts_ns : last_ns;
+		tracker__consume(t, &ev);
+		exports__event(x, t, &ev);
+	}
+	if (ret < 0) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		goto cleanup;
+	}
+	memcpy(run.drops, event_log_reader__footer(reader)->drops, sizeof(run.drops));
+	run.duration_s = replay__span_s(first_ns, last_ns);
+	if (run.duration_s < 0)
+		fprintf(stderr, "ttleak-bpf: note: %s: event times span more than %d days, so some are "
+			"damaged: the traced time is unknown\n", opts->replay_path, REPLAY_MAX_SPAN_DAYS);
+	status = output__finish(opts, &run, t);
+	if (exports__finish(x, t, &run, last_ns))
+		status = EXIT_USAGE;
+cleanup:
+	exports__free(x);
+	tracker__free(t);
+	event_log_reader__close(reader);
+	return status;
+}
