@@ -45,7 +45,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # elf/ reads the runtime's files, model/ turns events into findings, report/
 # writes them. Every layer goes into one static library, so unit tests link
 # what they use and the tool adds main.c.
-USER_LAYERS    := attach elf model report
+USER_LAYERS    := attach elf model report pipeline
 USER_LIB_SRCS  := user/cli.c $(foreach d,$(USER_LAYERS),$(wildcard user/$(d)/*.c))
 USER_LIB_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_LIB_SRCS))
 USER_MAIN_OBJ  := $(OUTPUT)/user/main.o

@@ -276,3 +276,8 @@ int cli__parse(int argc, char **argv, struct cli_opts *o)
 	}
 	return 0;
 }
+
+bool cli__json_on_stdout(const struct cli_opts *opts)
+{
+	return opts->json_path && strcmp(opts->json_path, "-") == 0;
+}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "model/verdict.h"
 
 enum cli_mode {
 	MODE_ATTACH,      /* -p PID */
@@ -42,16 +43,11 @@ struct cli_opts {
 	uint64_t max_live;       /* --max-live: per-process record budget of the tracker */
 };
 
-/* Exit statuses of every mode (README.md, "Exit codes"). */
-enum exit_status {
-	EXIT_CLEAN = 0,
-	EXIT_LEAK = 1,
-	EXIT_USAGE = 2,
-	EXIT_UNCERTIFIED = 3,
-};
-
 /* Parses argv: 0, or EXIT_USAGE after saying why. --help and --version
  * print and exit 0 from inside argp. */
 int cli__parse(int argc, char **argv, struct cli_opts *opts);
+
+/* --json - : the JSON report has stdout, so text goes to stderr or nowhere. */
+bool cli__json_on_stdout(const struct cli_opts *opts);
 
 #endif /* TTLEAK_CLI_H */

@@ -3,8 +3,8 @@
 #include "attach/bpf_session.h"
 #include "cli.h"
 #include "attach/list_probes.h"
-#include "report/output.h"
-#include "model/replay.h"
+#include "pipeline/output.h"
+#include "pipeline/replay.h"
 
 int main(int argc, char **argv)
 {

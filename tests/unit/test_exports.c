@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "report/describe.h"
 #include "report/live_view.h"
 #include "report/metrics.h"
 #include "attach/probes.h"
@@ -70,15 +71,17 @@ static void test_bytes(void **state)
 	char b[32];
 
 	(void)state;
-	live_view__bytes(b, sizeof(b), 512, false);
+	describe__bytes(512, b, sizeof(b));
 	assert_string_equal(b, "512 B");
-	live_view__bytes(b, sizeof(b), 24576, false);
+	describe__bytes(24576, b, sizeof(b));
 	assert_string_equal(b, "24.0 KiB");
-	live_view__bytes(b, sizeof(b), 3 << 20, true);
+	describe__bytes(3ull << 30, b, sizeof(b));
+	assert_string_equal(b, "3.0 GiB");
+	describe__bytes_change(3 << 20, b, sizeof(b));
 	assert_string_equal(b, "+3.0 MiB");
-	live_view__bytes(b, sizeof(b), -2048, true);
+	describe__bytes_change(-2048, b, sizeof(b));
 	assert_string_equal(b, "-2.0 KiB");
-	live_view__bytes(b, sizeof(b), 0, true);
+	describe__bytes_change(0, b, sizeof(b));
 	assert_string_equal(b, "+0 B");
 }
 
@@ -327,7 +330,8 @@ static void test_metrics_file_atomic(void **state)
 	assert_non_null(strstr(err, "cannot write metrics"));
 }
 
-static struct json_object *write_trace(struct trace_export *x, uint64_t end_ns)
+static struct json_object *write_trace(struct trace_export *x, const struct tracker *t,
+				       uint64_t end_ns)
 {
 	char path[] = "/tmp/ttleak-trace-XXXXXX", err[256];
 	struct json_object *o;
@@ -335,7 +339,7 @@ static struct json_object *write_trace(struct trace_export *x, uint64_t end_ns)
 
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(trace_export__write(x, path, &run, end_ns, err, sizeof(err)), 0);
+	assert_int_equal(trace_export__write(x, t, path, &run, end_ns, err, sizeof(err)), 0);
 	o = json_object_from_file(path);
 	unlink(path);
 	assert_non_null(o);
@@ -366,6 +370,8 @@ static void test_trace_bounded(void **state)
 	struct tracker_process_info p;
 	struct tracker_device_info d;
 	struct finding_group g;
+	struct tracker_opts topts = { 0 };
+	struct tracker *t = tracker__new(&topts);
 	struct trace_export *x = trace_export__new(CHECK_ALL);
 	struct json_object *trace, *last = NULL, *other;
 	uint64_t i, n = 3 * TRACE_MAX_SAMPLES;
@@ -377,7 +383,7 @@ static void test_trace_bounded(void **state)
 		g.count = i; /* grows: a finding event each time */
 		trace_export__sample(x, &r, i * 1000);
 	}
-	trace = write_trace(x, n * 1000);
+	trace = write_trace(x, t, n * 1000);
 	assert_true(count_phase(trace, "C", &last) <= TRACE_MAX_SAMPLES);
 	assert_true(count_phase(trace, "C", NULL) >= TRACE_MAX_SAMPLES / 2);
 	assert_int_equal(json_object_get_uint64(json_object_object_get(
@@ -390,6 +396,7 @@ static void test_trace_bounded(void **state)
 								  "dropped_finding_events")) > 0);
 	json_object_put(trace);
 	trace_export__free(x);
+	tracker__free(t);
 }
 
 /* Programs from CB layout to destruction; one alive at the end ends there. */
@@ -418,7 +425,7 @@ static void test_trace_programs(void **state)
 	tracker__consume(t, &ev);
 	trace_export__event(x, t, &ev);
 	assert_int_equal(trace_export__last_ns(x), 5000);
-	trace = write_trace(x, 9000);
+	trace = write_trace(x, t, 9000);
 	assert_int_equal(count_phase(trace, "b", NULL), 2);
 	assert_int_equal(count_phase(trace, "e", &last), 2);
 	assert_string_equal(json_object_get_string(json_object_object_get(last, "id")), "42:0x200");

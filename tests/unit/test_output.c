@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "report/output.h"
+#include "pipeline/output.h"
 #include "report/output_file.h"
 #include "model/run_info.h"
 #include "model/tracker.h"

@@ -17,8 +17,9 @@
 #include "cli.h"
 #include "model/event_log.h"
 #include "report/live_view.h"
-#include "report/output.h"
-#include "model/replay.h"
+#include "pipeline/output.h"
+#include "pipeline/replay.h"
+#include "report/describe.h"
 #include "report/report_text.h"
 #include "model/run_info.h"
 #include "model/tracker.h"
@@ -30,7 +31,7 @@ static char *escaped(const char *s)
 	FILE *out = open_memstream(&buf, &len);
 
 	assert_non_null(out);
-	report__put_untrusted(out, s);
+	describe__put_untrusted(out, s);
 	fclose(out);
 	return buf;
 }

@@ -8,35 +8,18 @@
  * the session waits for the command to end before it reports.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <uthash.h>
-#include "attach/bpf_libraries.h"
-#include "attach/bpf_loader.h"
 #include "attach/bpf_session.h"
-#include "attach/child.h"
-#include "model/event_log.h"
-#include "report/exports.h"
-#include "elf/layout.h"
-#include "elf/layout_select.h"
-#include "attach/lib_locate.h"
-#include "attach/lib_prepare.h"
-#include "report/output.h"
 #include "attach/privileges.h"
-#include "attach/proc_identity.h"
-#include "attach/probes.h"
-#include "attach/process_vtables.h"
+#include "attach/session.h"
 #include "report/report_text.h"
-#include "elf/stacks.h"
-#include "attach/target.h"
-#include "model/tracker.h"
 #include "model/verdict.h"
 
 #define POLL_MS 100
@@ -56,6 +39,11 @@ static void on_signal(int sig, siginfo_t *info, void *uctx)
 	signal(sig, SIG_DFL);
 }
 
+void session__forward_signals_to(pid_t pid)
+{
+	forward_to = pid;
+}
+
 static void install_signal_handlers(void)
 {
 	struct sigaction sa;
@@ -73,112 +61,12 @@ struct announced {
 	uint32_t tgid;
 };
 
-struct session {
-	const struct cli_opts *opts;
-	struct target target;     /* library paths, pid, command */
-	struct child child;       /* run mode */
-	struct probe_plan plan;
-	struct layout layout;
-	struct runtime_vtables vtables; /* to tell chips from meshes */
-	struct announced *announced;
-	struct proc_identity identity; /* -p: the process found, from discovery to attach */
-	struct bpf_libraries *libs; /* --all: every library file */
-	struct loader_opts loader_opts; /* to attach libraries found later (--all) */
-	struct tracker *tracker;
-	struct event_log_writer *log;
-	struct loader *loader;
-	struct stack_store *stacks; /* --stacks */
-	struct exports *exports;  /* -i, --trace, --metrics */
-	struct run_info run;
-	struct process_label *labels;
-	size_t n_labels;
-	uint32_t *exited;         /* --all: processes to report at the next turn */
-	size_t n_exited;
-	uint32_t *reported;       /* --all: processes already reported at exit */
-	size_t n_reported;
-	bool root_exited;
-	bool log_failed;
-	double started;           /* when the probes went live */
-};
-
 static double now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* ---- setup per mode ---------------------------------------------------- */
-
-static void join_command(char *const argv[], char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (; *argv && len + 1 < size; argv++)
-		len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "", *argv);
-}
-
-/* --all: every library file, each resolved; the primary's facts stand for
- * the run where one library is named (the report's "runtime" line). */
-static int locate_all(struct session *s)
-{
-	const struct traced_lib *t;
-	int status = bpf_libraries__open(s->opts, &s->libs);
-
-	if (status)
-		return status;
-	t = bpf_libraries__primary(s->libs);
-	snprintf(s->target.host_path, sizeof(s->target.host_path), "%s", t->open_path);
-	snprintf(s->target.mapped_path, sizeof(s->target.mapped_path), "%s", t->path);
-	s->plan = t->plan;
-	s->layout = t->layout;
-	s->vtables = t->vtables;
-	return 0;
-}
-
-static int locate(struct session *s)
-{
-	const struct cli_opts *o = s->opts;
-	struct lib_choice lib;
-	char err[512];
-	int ret;
-
-	if (o->mode == MODE_ALL)
-		return locate_all(s);
-	/* -p: the pidfd first, so what is read next is known to be this process's. */
-	if (o->mode == MODE_ATTACH) {
-		ret = proc_identity__open(o->pid, &s->identity, err, sizeof(err));
-		if (!ret)
-			ret = target__resolve(o->pid, o->lib, &s->target, err, sizeof(err));
-	} else {
-		ret = lib_locate__for_command(o->lib, o->import_module, &lib, err, sizeof(err));
-	}
-	if (ret) {
-		fprintf(stderr, "ttleak-bpf: %s\n", err);
-		return EXIT_USAGE;
-	}
-	if (o->mode != MODE_ATTACH) {
-		snprintf(s->target.host_path, sizeof(s->target.host_path), "%s", lib.path);
-		snprintf(s->target.mapped_path, sizeof(s->target.mapped_path), "%s", lib.path);
-		if (!o->quiet)
-			fprintf(stderr, "ttleak-bpf: probing %s (from %s)\n", lib.path, lib.how);
-	}
-	if (o->mode == MODE_RUN)
-		join_command(o->command, s->target.command, sizeof(s->target.command));
-	return 0;
-}
-
-static int resolve_probes(struct session *s)
-{
-	return lib_prepare__probes(s->target.host_path, s->target.mapped_path, &s->plan);
-}
-
-static int choose_layout(struct session *s)
-{
-	return lib_prepare__layout(s->target.host_path, s->target.mapped_path,
-				   s->opts->layout_file, &s->layout, &s->vtables);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -204,7 +92,7 @@ static void note_exit(struct session *s, uint32_t tgid)
 
 	if (tgid == (uint32_t)s->target.pid)
 		s->root_exited = true;
-	if (s->opts->mode != MODE_ALL)
+	if (!s->mode->report_each_exit)
 		return;
 	grown = realloc(s->exited, (s->n_exited + 1) * sizeof(*grown));
 	if (grown) {
@@ -226,18 +114,6 @@ static void capture_stack(struct session *s, const struct ttleak_event *ev)
 	read = bpf_map_lookup_elem(loader__stack_map_fd(s->loader), &id, ips) == 0;
 	stack_store__add(s->stacks, ev->tgid, ev->stack_id, read ? ips : NULL,
 			 TTLEAK_MAX_STACK_DEPTH);
-}
-
-/* One event through the model and every consumer of it, in order. */
-static void deliver(struct session *s, const struct ttleak_event *ev)
-{
-	tracker__consume(s->tracker, ev);
-	exports__event(s->exports, s->tracker, ev);
-	if (s->log && !s->log_failed && event_log_writer__append(s->log, ev)) {
-		fprintf(stderr, "ttleak-bpf: writing %s failed: %s; recording stopped\n",
-			s->opts->record_path, strerror(errno));
-		s->log_failed = true;
-	}
 }
 
 /* Before a process's first probe event: where it loaded the device vtables,
@@ -267,13 +143,15 @@ static void announce_process(struct session *s, const struct ttleak_event *ev)
 	a->tgid = ev->tgid;
 	HASH_ADD(hh, s->announced, tgid, sizeof(a->tgid), a);
 	process_vtables__event(ev->tgid, ev->ts_ns, bias, vt, &info);
-	deliver(s, &info);
+	pipeline__event(s->pipeline, &info);
 }
 
 static void on_event(const struct ttleak_event *ev, void *ctx)
 {
 	struct session *s = ctx;
 
+	if (!s->pipeline)
+		return; /* set-up failed before tracing began; the loader is closing */
 	announce_process(s, ev);
 	if (ev->flags & TTLEAK_F_NEW_PROCESS) {
 		label_process(s, ev->tgid);
@@ -284,7 +162,7 @@ static void on_event(const struct ttleak_event *ev, void *ctx)
 		note_exit(s, ev->tgid);
 	if (ev->stack_id >= 0 && s->stacks)
 		capture_stack(s, ev);
-	deliver(s, ev);
+	pipeline__event(s->pipeline, ev);
 }
 
 /* ---- the trace --------------------------------------------------------- */
@@ -298,7 +176,7 @@ static void fill_run_info(struct session *s)
 	snprintf(run->lib_path, sizeof(run->lib_path), "%s", s->target.mapped_path);
 	snprintf(run->generation, sizeof(run->generation), "%s", s->plan.generation);
 	snprintf(run->layout_source, sizeof(run->layout_source), "%s", s->layout.source);
-	run->attached_mid_run = s->opts->mode != MODE_RUN;
+	run->attached_mid_run = s->mode->attached_mid_run;
 	run->checks = s->plan.checks;
 	if (s->libs) {
 		run->checks &= bpf_libraries__checks(s->libs);
@@ -332,12 +210,10 @@ static void report_exited(struct session *s)
 	struct tracker_results *r;
 	size_t i;
 
-	if (!s->n_exited || s->opts->quiet ||
-	    (s->opts->json_path && strcmp(s->opts->json_path, "-") == 0))
+	if (!s->n_exited || s->opts->quiet || cli__json_on_stdout(s->opts))
 		goto done;
 	fill_run_info(s);
-	r = tracker__results(s->tracker);
-	verdict__filter(r, s->run.checks);
+	r = pipeline__results(s->pipeline, s->run.checks);
 	for (i = 0; i < s->n_exited; i++) {
 		printf("\n== process %u exited ==", s->exited[i]);
 		report_text__write_process(stdout, &s->run, r, s->exited[i]);
@@ -349,23 +225,16 @@ done:
 	s->n_exited = 0;
 }
 
-static bool pid_gone(int pidfd)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-	return pidfd >= 0 && poll(&p, 1, 0) == 1;
-}
-
 /* Why the trace ends now, or NULL to go on. */
 static const char *stop_reason(struct session *s, int pidfd, double elapsed)
 {
-	if (s->opts->mode == MODE_RUN && child__exited(&s->child))
-		return "command ended";
-	if (s->opts->mode == MODE_ATTACH && (s->root_exited || pid_gone(pidfd)))
-		return "process exited";
+	const char *ended = s->mode->target_ended ? s->mode->target_ended(s, pidfd) : NULL;
+
+	if (ended)
+		return ended;
 	if (s->opts->duration_s && elapsed >= s->opts->duration_s)
 		return "duration reached";
-	if (signals_seen && s->opts->mode != MODE_RUN)
+	if (signals_seen && s->mode->signals_stop)
 		return "interrupted";
 	return NULL;
 }
@@ -389,11 +258,11 @@ static void trace_loop(struct session *s, int pidfd)
 			fprintf(stderr, "\rttleak-bpf: tracing for %.0f s ...", t - start);
 			next_beat = t + HEARTBEAT_S;
 		}
-		if (exports__due(s->exports, t)) {
+		if (pipeline__due(s->pipeline, t)) {
 			loader__consume(s->loader);
 			loader__drops(s->loader, s->run.drops);
 			fill_run_info(s);
-			exports__tick(s->exports, s->tracker, &s->run, t);
+			pipeline__tick(s->pipeline, &s->run, t);
 		}
 	}
 	if (tty)
@@ -401,33 +270,24 @@ static void trace_loop(struct session *s, int pidfd)
 	s->run.duration_s = now_s() - start;
 }
 
-static int open_record(struct session *s, uint64_t probe_mask)
+/* The attach failed or went to another process: say which. */
+static int attach_failed(struct session *s, const char *err, enum loader_failure failure)
 {
-	struct event_log_header h = {
-		.target_pid = (uint32_t)s->target.pid,
-		.flags = s->opts->mode != MODE_RUN ? EVENT_LOG_F_ATTACHED : 0,
-		.probe_mask = probe_mask,
-	};
+	char gone[512];
 
-	if (!s->opts->record_path)
-		return 0;
-	s->log = event_log_writer__open(s->opts->record_path, &h);
-	if (!s->log) {
-		fprintf(stderr, "ttleak-bpf: cannot write event log %s: %s\n", s->opts->record_path,
-			strerror(errno));
-		return EXIT_USAGE;
+	if (s->mode->verify_target && s->mode->verify_target(s, gone, sizeof(gone))) {
+		/* The attach failed because the process is gone: say that. */
+		fprintf(stderr, "ttleak-bpf: %s\n", gone);
+		return EXIT_UNCERTIFIED;
 	}
-	return 0;
+	fprintf(stderr, "ttleak-bpf: %s\n", err);
+	return failure == LOADER_FAIL_ENVIRONMENT ? EXIT_USAGE : EXIT_UNCERTIFIED;
 }
 
 static int open_loader(struct session *s)
 {
-	static const enum loader_filter filters[] = {
-		[MODE_ATTACH] = LOADER_TRACE_PID, [MODE_RUN] = LOADER_TRACE_TREE,
-		[MODE_ALL] = LOADER_TRACE_ALL,
-	};
 	struct loader_opts lo = {
-		.filter = filters[s->opts->mode], .pid = s->target.pid,
+		.filter = s->mode->filter, .pid = s->target.pid,
 		.lib_path = s->target.host_path, .layout = &s->layout, .plan = &s->plan,
 		.ringbuf_bytes = s->opts->ringbuf_bytes, .on_event = on_event, .ctx = s,
 		.stacks = s->opts->stacks,
@@ -438,113 +298,77 @@ static int open_loader(struct session *s)
 	loader__set_verbose(s->opts->verbose);
 	s->loader_opts = lo;
 	s->loader = loader__open(&lo, err, sizeof(err), &failure);
-	if (!s->loader && s->opts->mode == MODE_ATTACH &&
-	    proc_identity__verify(&s->identity, err, sizeof(err))) {
-		/* The attach failed because the process is gone: say that. */
-		fprintf(stderr, "ttleak-bpf: %s\n", err);
-		return EXIT_UNCERTIFIED;
-	}
-	if (!s->loader) {
-		fprintf(stderr, "ttleak-bpf: %s\n", err);
-		return failure == LOADER_FAIL_ENVIRONMENT ? EXIT_USAGE : EXIT_UNCERTIFIED;
-	}
+	if (!s->loader)
+		return attach_failed(s, err, failure);
 	if (s->libs)
 		bpf_libraries__attach(s->libs, s->loader, &lo);
-	if (s->opts->mode == MODE_RUN && loader__trace_tgid(s->loader, s->target.pid)) {
-		fprintf(stderr, "ttleak-bpf: cannot add pid %d to the traced set: %s\n",
-			s->target.pid, strerror(errno));
-		return EXIT_UNCERTIFIED;
-	}
-	return 0;
+	return s->mode->after_attach ? s->mode->after_attach(s) : 0;
 }
 
-static int start(struct session *s, int *pidfd)
+/* The tracker, the exports and the event log, once the probes are in. */
+static int open_pipeline(struct session *s)
 {
-	uint64_t probe_mask;
+	struct event_log_header record = {
+		.target_pid = (uint32_t)s->target.pid,
+		.flags = s->mode->attached_mid_run ? EVENT_LOG_F_ATTACHED : 0,
+	};
+	struct pipeline_opts po = {
+		.cli = s->opts, .checks = s->plan.checks, .start_s = s->started,
+		.tracker = { .attached_mid_run = s->mode->attached_mid_run,
+			     .max_live = s->opts->max_live },
+		.record = &record,
+	};
+
+	s->run.probes_attached = loader__attached(s->loader, &record.probe_mask);
+	return pipeline__open(&po, &s->pipeline);
+}
+
+static void say_attached(struct session *s)
+{
 	char err[512];
-	int status;
 
-	if (s->opts->mode == MODE_RUN) {
-		struct child_identity who;
-
-		if (privileges__command_identity(s->opts->run_as_user, s->opts->as_root, &who, err,
-						 sizeof(err)) ||
-		    child__spawn_paused(s->opts->command, &who, &s->child, err, sizeof(err))) {
-			fprintf(stderr, "ttleak-bpf: %s\n", err);
-			return EXIT_USAGE;
-		}
-		s->target.pid = s->child.pid;
-		forward_to = s->child.pid;
-	}
-	status = open_loader(s);
-	if (status)
-		return status;
-	/* -p: the probes are in place; are they in the process that was found? */
-	if (s->opts->mode == MODE_ATTACH && proc_identity__verify(&s->identity, err, sizeof(err))) {
-		fprintf(stderr, "ttleak-bpf: %s\n", err);
-		return EXIT_UNCERTIFIED;
-	}
-	s->started = now_s();
-	if (exports__new(s->opts, s->plan.checks, s->started, &s->exports)) {
-		fprintf(stderr, "ttleak-bpf: out of memory\n");
-		return EXIT_UNCERTIFIED;
-	}
-	s->run.probes_attached = loader__attached(s->loader, &probe_mask);
-	status = open_record(s, probe_mask);
-	if (status)
-		return status;
-	loader__arm(s->loader);
-	/* --all attaches to library files found later, so it keeps what that needs. */
-	if (privileges__drop_after_attach(s->opts->mode == MODE_ALL, err, sizeof(err)) &&
+	if (privileges__drop_after_attach(s->mode->keeps_attach_rights, err, sizeof(err)) &&
 	    !s->opts->quiet)
 		fprintf(stderr, "ttleak-bpf: warning: %s; tracing on with them\n", err);
 	if (!s->opts->quiet)
 		fprintf(stderr, "ttleak-bpf: attached %zu probes (%s, era %s)%s\n",
 			s->run.probes_attached, s->target.mapped_path, s->plan.generation,
-			s->opts->mode == MODE_RUN ? "" : "; Ctrl-C to stop and report");
-	if (s->opts->mode == MODE_RUN) {
-		if (child__release(&s->child, s->opts->command, err, sizeof(err))) {
-			fprintf(stderr, "ttleak-bpf: %s\n", err);
-			return EXIT_USAGE;
-		}
-		*pidfd = -1;
-	} else if (s->opts->mode == MODE_ATTACH) {
-		*pidfd = s->identity.pidfd; /* the trace loop's now: it tells the exit */
-		s->identity.pidfd = -1;
-		if (s->stacks)
-			stack_store__note_process(s->stacks, (uint32_t)s->target.pid);
+			s->mode->attached_hint);
+}
+
+static int start(struct session *s, int *pidfd)
+{
+	char err[512];
+	int status = s->mode->prepare ? s->mode->prepare(s) : 0;
+
+	status = status ?: open_loader(s);
+	if (status)
+		return status;
+	/* The probes are in place; are they in the process that was found? */
+	if (s->mode->verify_target && s->mode->verify_target(s, err, sizeof(err))) {
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+		return EXIT_UNCERTIFIED;
 	}
-	return 0;
+	s->started = now_s();
+	status = open_pipeline(s);
+	if (status)
+		return status;
+	loader__arm(s->loader);
+	say_attached(s);
+	return s->mode->go(s, pidfd);
 }
 
 static int finish(struct session *s)
 {
-	struct event_log_footer f = { .event_count = 0 };
-	int status;
-
 	loader__detach(s->loader);
 	loader__drops(s->loader, s->run.drops);
 	loader__stack_errors(s->loader, s->run.stack_errors);
 	if (s->stacks)
 		stack_store__symbolize(s->stacks);
-	if (s->opts->mode == MODE_RUN && s->child.reaped) {
-		s->run.command_ran = true;
-		s->run.command_status = s->child.status;
-	}
+	if (s->mode->collect)
+		s->mode->collect(s);
 	fill_run_info(s);
-	status = output__finish(s->opts, &s->run, s->tracker);
-	if (exports__finish(s->exports, s->tracker, &s->run, (uint64_t)(now_s() * 1e9)))
-		status = EXIT_USAGE;
-	if (s->log) {
-		memcpy(f.drops, s->run.drops, sizeof(f.drops));
-		if (event_log_writer__close(s->log, &f) || s->log_failed) {
-			fprintf(stderr, "ttleak-bpf: the event log %s is incomplete\n",
-				s->opts->record_path);
-			status = status == EXIT_USAGE ? status : EXIT_UNCERTIFIED;
-		}
-		s->log = NULL;
-	}
-	return status;
+	return pipeline__finish(s->pipeline, &s->run, (uint64_t)(now_s() * 1e9));
 }
 
 static void free_announced(struct session *s)
@@ -559,13 +383,11 @@ static void free_announced(struct session *s)
 
 static void session_free(struct session *s)
 {
-	if (s->log)
-		event_log_writer__close(s->log, NULL);
+	/* Closing the loader delivers what is left in the ring buffer. */
 	loader__close(s->loader);
-	if (s->opts->mode == MODE_RUN && s->child.pid > 0 && s->child.release_fd >= 0)
-		child__abandon(&s->child); /* set up failed before the command ran */
-	tracker__free(s->tracker);
-	exports__free(s->exports);
+	pipeline__free(s->pipeline);
+	if (s->mode->abandon)
+		s->mode->abandon(s);
 	stack_store__free(s->stacks);
 	free(s->labels);
 	free(s->exited);
@@ -578,23 +400,14 @@ static void session_free(struct session *s)
 
 int bpf_session__run(const struct cli_opts *opts)
 {
-	struct tracker_opts topts = { .attached_mid_run = opts->mode != MODE_RUN,
-				      .max_live = opts->max_live };
-	struct session s = { .opts = opts, .target.fd = -1, .identity.pidfd = -1 };
+	struct session s = { .opts = opts, .mode = session_mode__of(opts->mode),
+			     .target.fd = -1, .identity.pidfd = -1 };
 	int status, pidfd = -1;
 
-	/* --all resolved each library as it found it. */
-	status = locate(&s);
-	if (!status && opts->mode != MODE_ALL)
-		status = resolve_probes(&s);
-	if (!status && opts->mode != MODE_ALL)
-		status = choose_layout(&s);
+	status = s.mode->locate(&s);
 	if (status)
 		goto out;
-	s.tracker = tracker__new(&topts);
-	if (opts->stacks)
-		s.stacks = stack_store__new();
-	if (opts->stacks && !s.stacks) {
+	if (opts->stacks && !(s.stacks = stack_store__new())) {
 		fprintf(stderr, "ttleak-bpf: out of memory\n");
 		status = EXIT_UNCERTIFIED;
 		goto out;

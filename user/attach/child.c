@@ -155,14 +155,3 @@ void child__abandon(struct child *c)
 	if (c->pidfd >= 0)
 		close(c->pidfd);
 }
-
-void child__describe_status(int status, char *buf, size_t size)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status),
-			 strsignal(WTERMSIG(status)));
-	else
-		snprintf(buf, size, "ended with wait status 0x%x", status);
-}

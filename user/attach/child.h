@@ -45,7 +45,4 @@ bool child__exited(struct child *c);
 /* Stop and reap a child that will not be released (setup failed). */
 void child__abandon(struct child *c);
 
-/* "exited with status 3", "killed by signal 9 (Killed)" */
-void child__describe_status(int status, char *buf, size_t size);
-
 #endif /* TTLEAK_CHILD_H */

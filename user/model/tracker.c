@@ -112,6 +112,7 @@ struct program {
 	uint64_t counted_round;
 	uint32_t destroy_tid;     /* the thread running its destructor */
 	bool settled;             /* its destructor is over: see settle_programs() */
+	struct tracker_program_span span; /* its life, for the trace */
 };
 
 struct thread_key {
@@ -158,6 +159,8 @@ struct tracker {
 	uint64_t collect_round;   /* tells one results() call's program marks from the last */
 	struct program **unsettled; /* destroyed, destructor maybe not over */
 	size_t n_unsettled, cap_unsettled;
+	struct tracker_program_span ended; /* the program the last event destroyed */
+	bool ended_valid;
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -696,6 +699,8 @@ static void on_cb_layout(struct tracker *t, struct process *proc, const struct t
 		charge(proc, 1);
 		p->alive = true;
 		p->refs = 1;
+		p->span = (struct tracker_program_span){ .tgid = proc->tgid, .program = ev->object,
+			.device = ev->device, .chip_id = ev->chip_id, .start_ns = ev->ts_ns };
 		HASH_ADD(hh, t->programs, key, sizeof(p->key), p);
 	}
 	th = thread_get(t, ev, true); /* consume() already ended any earlier layout */
@@ -838,6 +843,9 @@ static void on_program_destroy(struct tracker *t, struct process *proc,
 	program_drop_cbs(p, NULL);
 	HASH_DEL(t->programs, p);
 	p->alive = false;
+	t->ended = p->span;
+	t->ended.end_ns = ev->ts_ns;
+	t->ended_valid = true;
 	p->destroy_tid = ev->tid;
 	unsettled_push(t, p);
 	program_put(p);
@@ -892,6 +900,7 @@ void tracker__consume(struct tracker *t, const struct ttleak_event *ev)
 	if (ev->kind == TTLEAK_EV_PROCESS_EXIT && !process_known(t, ev->tgid))
 		return;
 	proc = process_get(t, ev->tgid);
+	t->ended_valid = false;
 	t->events++;
 	proc->info.events++;
 	if (ev->kind != TTLEAK_EV_CB_ALLOC)
@@ -1286,4 +1295,19 @@ const char *anomaly_kind_name(enum anomaly_kind kind)
 	case ANOMALY_OVERLAP: return "overlap";
 	default: return "none";
 	}
+}
+
+bool tracker__ended_program(const struct tracker *t, struct tracker_program_span *out)
+{
+	if (t->ended_valid)
+		*out = t->ended;
+	return t->ended_valid;
+}
+
+void tracker__alive_programs(const struct tracker *t, tracker_program_visit visit, void *ctx)
+{
+	const struct program *p, *tmp;
+
+	HASH_ITER(hh, t->programs, p, tmp)
+		visit(&p->span, ctx);
 }

@@ -175,4 +175,21 @@ const char *anomaly_kind_name(enum anomaly_kind kind);
 /* The layout field an implausible reason points at ("buffer_type_", ...). */
 const char *implausible_reason_name(enum implausible_reason reason);
 
+/* A program's life as the tracker saw it: from its first CB layout to its
+ * destructor (the trace export draws these). */
+struct tracker_program_span {
+	uint32_t tgid;
+	int32_t chip_id;          /* of the device it was first laid out on */
+	uint64_t program, device;
+	uint64_t start_ns, end_ns; /* end_ns 0 while it lives */
+};
+
+/* The program the last consumed event destroyed; false when it destroyed
+ * none (another kind of event, or a program never seen laid out). */
+bool tracker__ended_program(const struct tracker *t, struct tracker_program_span *out);
+
+/* Each program still alive, in no particular order. */
+typedef void (*tracker_program_visit)(const struct tracker_program_span *span, void *ctx);
+void tracker__alive_programs(const struct tracker *t, tracker_program_visit visit, void *ctx);
+
 #endif /* TTLEAK_TRACKER_H */

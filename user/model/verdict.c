@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
 #include <sys/wait.h>
-#include "cli.h"
 #include "attach/probes.h"
 #include "model/verdict.h"
 
@@ -16,7 +15,7 @@ static uint32_t check_of(enum finding_kind kind)
 	}
 }
 
-void verdict__filter(struct tracker_results *r, uint32_t checks)
+static void filter(struct tracker_results *r, uint32_t checks)
 {
 	size_t i, kept = 0;
 
@@ -29,15 +28,31 @@ void verdict__filter(struct tracker_results *r, uint32_t checks)
 	r->n_findings = kept;
 }
 
-/* Lost in BPF (ring buffer full) or by the tracker (a process over its
- * --max-live budget). */
-static uint64_t dropped_events(const struct run_info *run, const struct tracker_results *r)
+struct tracker_results *verdict__results(struct tracker *t, uint32_t checks)
+{
+	struct tracker_results *r = tracker__results(t);
+
+	filter(r, checks);
+	return r;
+}
+
+uint64_t verdict__ringbuf_drops(const struct run_info *run)
 {
 	uint64_t n = 0;
 	size_t i;
 
 	for (i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
 		n += run->drops[i];
+	return n;
+}
+
+/* Lost in BPF (ring buffer full) or by the tracker (a process over its
+ * --max-live budget). */
+static uint64_t dropped_events(const struct run_info *run, const struct tracker_results *r)
+{
+	uint64_t n = verdict__ringbuf_drops(run);
+	size_t i;
+
 	for (i = 0; i < r->n_processes; i++)
 		n += r->processes[i].budget_drops;
 	return n;
@@ -62,6 +77,11 @@ static uint64_t bad_events(const struct tracker_results *r)
 	for (i = 0; i < r->n_processes; i++)
 		n += r->processes[i].unreadable + r->processes[i].implausible;
 	return n;
+}
+
+bool verdict__layout_suspect(const struct tracker_results *r)
+{
+	return bad_events(r) != 0;
 }
 
 uint64_t verdict__lost_events(const struct run_info *run, const struct tracker_results *r)

@@ -5,7 +5,7 @@
 #include <time.h>
 #include "report/describe.h"
 #include "report/live_view.h"
-#include "report/report_text.h"
+#include "model/verdict.h"
 
 /* Home the cursor and overwrite: clearing the whole screen first flickers. */
 #define ANSI_CLEAR_SCREEN "\033[2J"
@@ -38,23 +38,6 @@ void live_view__free(struct live_view *v)
 		return;
 	free(v->prev);
 	free(v);
-}
-
-void live_view__bytes(char *buf, size_t size, int64_t bytes, bool sign)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	uint64_t mag = bytes < 0 ? -(uint64_t)bytes : (uint64_t)bytes;
-	const char *s = bytes < 0 ? "-" : sign ? "+" : "";
-	double v = mag;
-	size_t u = 0;
-
-	if (mag < 1024) {
-		snprintf(buf, size, "%s%" PRIu64 " B", s, mag);
-		return;
-	}
-	for (v /= 1024; v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0]); u++)
-		v /= 1024;
-	snprintf(buf, size, "%s%.1f %s", s, v, units[u]);
 }
 
 static const struct tracker_device_info *find_prev(const struct tracker_device_info *prev,
@@ -90,9 +73,9 @@ static void write_device(FILE *out, const struct tracker_device_info *d,
 
 		if (!row_shown(d, row))
 			continue;
-		live_view__bytes(live, sizeof(live), (int64_t)s->live_bytes, false);
-		live_view__bytes(delta, sizeof(delta),
-				 (int64_t)(s->live_bytes - ps->live_bytes), true);
+		describe__bytes(s->live_bytes, live, sizeof(live));
+		describe__bytes_change((int64_t)(s->live_bytes - ps->live_bytes), delta,
+				       sizeof(delta));
 		fprintf(out, "    %-16s %9" PRIu64 " %11s %+9" PRId64 " %11s %10.1f %10.1f%s",
 			tracker_row_name(row), s->live_count, live,
 			(int64_t)(s->live_count - ps->live_count), delta,
@@ -121,7 +104,7 @@ static void write_findings(FILE *out, const struct tracker_results *r, uint32_t 
 	for (k = FINDING_CB_TRACKING; k < FINDING_KIND_MAX; k++) {
 		if (!count[k])
 			continue;
-		live_view__bytes(b, sizeof(b), (int64_t)bytes[k], false);
+		describe__bytes(bytes[k], b, sizeof(b));
 		/* Growth counts how far the live count rose, not buffers. */
 		if (k == FINDING_GROWTH)
 			fprintf(out, "%s growth +%" PRIu64, any ? "," : "", count[k]);
@@ -143,11 +126,11 @@ void live_view__format(FILE *out, const struct run_info *run, const struct track
 		fprintf(out, "no traced process has used the runtime yet%s", eol);
 	for (i = 0; i < r->n_processes; i++) {
 		const struct tracker_process_info *p = &r->processes[i];
-		const char *command = report__process_command(run, p->tgid);
+		const char *command = describe__process_command(run, p->tgid);
 
 		fprintf(out, "pid %u%s%s", p->tgid, p->exited ? " (exited)" : "",
 			command[0] ? "  " : "");
-		report__put_untrusted(out, command);
+		describe__put_untrusted(out, command);
 		fprintf(out, "  %" PRIu64 " events%s", p->events, eol);
 		for (j = 0; j < r->n_devices; j++)
 			if (r->devices[j].tgid == p->tgid)
@@ -160,14 +143,11 @@ void live_view__format(FILE *out, const struct run_info *run, const struct track
 static void write_header(const struct live_view *v, const struct run_info *run,
 			 const struct tracker_results *r, double now_s, const char *eol)
 {
-	uint64_t drops = 0;
+	uint64_t drops = verdict__ringbuf_drops(run);
 	char when[32];
 	time_t wall = time(NULL);
 	struct tm tm;
-	size_t i;
 
-	for (i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
-		drops += run->drops[i];
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&wall, &tm));
 	fprintf(v->opts.out, "=== ttleak-bpf %s  +%.1f s  %" PRIu64 " events  %" PRIu64
 		" dropped ===%s", when, now_s - v->opts.start_s, r->events, drops, eol);

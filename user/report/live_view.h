@@ -37,7 +37,4 @@ void live_view__format(FILE *out, const struct run_info *run, const struct track
 		       const struct tracker_device_info *prev, size_t n_prev, double dt_s,
 		       const char *eol);
 
-/* "512 B", "24.0 KiB", "1.5 MiB", "2.0 GiB"; signed with a sign when sign. */
-void live_view__bytes(char *buf, size_t size, int64_t bytes, bool sign);
-
 #endif /* TTLEAK_LIVE_VIEW_H */

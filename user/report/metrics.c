@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "report/describe.h"
 #include "report/metrics.h"
 #include "report/output_file.h"
-#include "report/report_text.h"
 
 /* The label pairs of one series before its own (type, kind), e.g.
  * pid="42",command="python t.py",chip="0": the escaped command (up to 512
@@ -129,7 +129,7 @@ static void process_labels(char *buf, const struct run_info *run, uint32_t tgid,
 		add_label(buf, "pid", value);
 	}
 	if (labels & METRICS_LABEL_COMMAND) {
-		metrics__escape(value, sizeof(value), report__process_command(run, tgid));
+		metrics__escape(value, sizeof(value), describe__process_command(run, tgid));
 		add_label(buf, "command", value);
 	}
 }

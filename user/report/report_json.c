@@ -7,7 +7,6 @@
 #include "attach/probes.h"
 #include "report/describe.h"
 #include "report/report_json.h"
-#include "report/report_text.h"
 #include "elf/stacks.h"
 #include "model/verdict.h"
 
@@ -172,7 +171,7 @@ static struct json_object *process_json(const struct run_info *run,
 	size_t i;
 
 	json_object_object_add(o, "pid", json_object_new_int((int)p->tgid));
-	put_str(o, "command", report__process_command(run, p->tgid));
+	put_str(o, "command", describe__process_command(run, p->tgid));
 	json_object_object_add(o, "exited", json_object_new_boolean(p->exited));
 	put_u64(o, "events", p->events);
 	put_u64(o, "pre_attach_frees", p->pre_attach_frees);
@@ -224,8 +223,8 @@ static struct json_object *finding_json(const struct finding_group *g)
 	for (i = 0; i < g->n_series; i++)
 		json_object_array_add(series, json_object_new_uint64(g->series[i]));
 	json_object_object_add(o, "series", series);
-	put_str(o, "title", report__finding_title(g));
-	put_str(o, "advice", report__finding_advice(g));
+	put_str(o, "title", describe__finding_title(g));
+	put_str(o, "advice", describe__finding_advice(g));
 	return o;
 }
 

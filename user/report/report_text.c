@@ -3,7 +3,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "attach/child.h"
 #include "cli.h"
 #include "attach/probes.h"
 #include "report/describe.h"
@@ -14,139 +13,6 @@
 #define MAX_SITES_SHOWN 8
 #define MAX_STACKS_SHOWN 5
 #define MAX_FRAMES_SHOWN 8
-
-const char *report__finding_title(const struct finding_group *g)
-{
-	switch (g->kind) {
-	case FINDING_CB_TRACKING: return "CB tracking imbalance";
-	case FINDING_RECLAIMED_AT_CLOSE: return "Reclaimed at device close";
-	case FINDING_NEVER_FREED: return "Never freed before exit";
-	case FINDING_GROWTH: return "Growth across device closes";
-	default:
-		switch (g->anomaly) {
-		case ANOMALY_DOUBLE_FREE: return "Anomaly: double free";
-		case ANOMALY_OVERLAP: return "Anomaly: allocation over a live buffer";
-		default: return "Anomaly: free of a buffer never seen allocated";
-		}
-	}
-}
-
-const char *report__finding_advice(const struct finding_group *g)
-{
-	switch (g->kind) {
-	case FINDING_CB_TRACKING:
-		return "Programs were destroyed but GraphTracker::track_deallocate_cb was not "
-		       "called for this device afterwards, so a GraphTracker listener (graph "
-		       "capture, an allocation server) still counts their CBs as allocated. The "
-		       "CB space itself is free again: it belongs to the program. Look at "
-		       "~ProgramImpl -> deallocate_circular_buffers().";
-	case FINDING_RECLAIMED_AT_CLOSE:
-		return "These buffers were still allocated when the device closed and were "
-		       "reclaimed in bulk by the allocator reset, never freed one by one. Find "
-		       "what holds them past their use: a program cache, a callback, a global. "
-		       "Top-down DRAM addresses just under a bank's end (0x3FFFF000 for a "
-		       "4 KiB-per-bank buffer) are where program kernel binaries are placed.";
-	case FINDING_NEVER_FREED:
-		return "These buffers were still allocated when the process exited: neither freed "
-		       "nor reclaimed by a device close. Close devices before exit and find who "
-		       "still references the buffers.";
-	case FINDING_GROWTH:
-		return "What a GraphTracker listener counts as active on this device (buffers "
-		       "never freed one by one, plus CBs not reported deallocated) rose at every "
-		       "device close: each open/close cycle leaves more behind.";
-	default:
-		switch (g->anomaly) {
-		case ANOMALY_DOUBLE_FREE:
-			return "The allocator freed the same address twice without an allocation "
-			       "in between.";
-		case ANOMALY_OVERLAP:
-			return "The allocator handed out an address the tracer still held as live: "
-			       "a free was missed (an event lost, or a free path not probed).";
-		default:
-			return "The tracer saw the free but never the allocation, although it traced "
-			       "the process from the start: an allocation path is not probed.";
-		}
-	}
-}
-
-static void format_device(char *buf, size_t size, const struct tracker_device_id *d)
-{
-	describe__device(d, buf, size);
-}
-
-static void format_bytes(char *buf, size_t size, uint64_t bytes)
-{
-	if (bytes >= 1024 * 1024)
-		snprintf(buf, size, "%.1f MiB", bytes / 1048576.0);
-	else if (bytes >= 1024)
-		snprintf(buf, size, "%.1f KiB", bytes / 1024.0);
-	else
-		snprintf(buf, size, "%" PRIu64 " B", bytes);
-}
-
-/* Length of the valid UTF-8 sequence at p, 0 when it is not one (overlong,
- * surrogate, beyond U+10FFFF, cut short). */
-static size_t utf8_length(const unsigned char *p)
-{
-	size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2, i;
-	uint32_t c;
-
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	c = p[0] & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* C1 controls (U+0080..U+009F: a terminal may read U+009B as CSI) and the
- * bidirectional overrides that reorder what follows them on screen. */
-static bool is_format_control(const unsigned char *p, size_t n)
-{
-	uint32_t c = n == 2 ? (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f) :
-		     n == 3 ? (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 |
-			      (p[2] & 0x3f) : 0;
-
-	return (c >= 0x80 && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) ||
-	       (c >= 0x2066 && c <= 0x2069);
-}
-
-void report__put_untrusted(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n, i;
-
-	while (*p) {
-		n = *p < 0x80 ? 1 : utf8_length(p);
-		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
-			fputc(*p, out);
-		} else if (n > 1 && !is_format_control(p, n)) {
-			fwrite(p, 1, n, out);
-		} else {
-			n = n ? n : 1; /* invalid UTF-8: one byte at a time */
-			for (i = 0; i < n; i++)
-				fprintf(out, "\\x%02x", p[i]);
-		}
-		p += n;
-	}
-}
-
-const char *report__process_command(const struct run_info *run, uint32_t tgid)
-{
-	size_t i;
-
-	for (i = 0; i < run->n_labels; i++)
-		if (run->labels[i].tgid == tgid && run->labels[i].command[0])
-			return run->labels[i].command;
-	/* A process can be gone before its label is read; the root one is known. */
-	return (int)tgid == run->pid ? run->command : "";
-}
 
 /* Stacks that could not be captured or resolved are counted, never dropped. */
 static void write_stack_stats(FILE *out, const struct run_info *run)
@@ -174,46 +40,42 @@ static void write_libraries(FILE *out, const struct run_info *run)
 		const struct run_library *l = &run->libraries[i];
 
 		fprintf(out, "  library     ");
-		report__put_untrusted(out, l->path);
+		describe__put_untrusted(out, l->path);
 		fprintf(out, "  owner uid %u%s, %s", l->owner, l->untrusted ? " UNTRUSTED (owned by "
 			"neither root nor the invoking user)" : "", l->traced ? "traced" :
 			"NOT TRACED: ");
 		if (!l->traced)
-			report__put_untrusted(out, l->problem);
+			describe__put_untrusted(out, l->problem);
 		fputc('\n', out);
 	}
 }
 
 static void write_header(FILE *out, const struct run_info *run, const struct tracker_results *r)
 {
+	uint64_t drops = verdict__ringbuf_drops(run);
 	char status[96];
 
-	uint64_t drops = 0;
-	size_t i;
-
-	for (i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
-		drops += run->drops[i];
 	fprintf(out, "ttleak-bpf report\n");
 	if (run->replay_path) {
 		fprintf(out, "  replay of   ");
-		report__put_untrusted(out, run->replay_path);
+		describe__put_untrusted(out, run->replay_path);
 		fputc('\n', out);
 	}
 	if (run->pid) {
 		fprintf(out, "  process     %d%s", run->pid, run->command[0] ? "  " : "");
-		report__put_untrusted(out, run->command);
+		describe__put_untrusted(out, run->command);
 		fputc('\n', out);
 	} else
 		fprintf(out, "  processes   every process mapping the runtime (--all)\n");
 	if (run->command_ran) {
-		child__describe_status(run->command_status, status, sizeof(status));
+		describe__wait_status(run->command_status, status, sizeof(status));
 		fprintf(out, "  command     %s%s\n", status,
 			verdict__command_failed(run) ? "  (FAILED)" : "");
 	}
 	fprintf(out, "  runtime     ");
-	report__put_untrusted(out, run->lib_path[0] ? run->lib_path : "?");
+	describe__put_untrusted(out, run->lib_path[0] ? run->lib_path : "?");
 	fprintf(out, " (era %s; layout: ", run->generation[0] ? run->generation : "unknown");
-	report__put_untrusted(out, run->layout_source);
+	describe__put_untrusted(out, run->layout_source);
 	fprintf(out, ")\n");
 	/* A damaged replay's times are unknown (< 0); never print a wrapped span. */
 	if (run->duration_s >= 0 && run->duration_s < 1e9)
@@ -236,7 +98,7 @@ static void write_device(FILE *out, const struct tracker_device_info *d)
 	char dev[320], live[32], peak[32];
 	int row;
 
-	format_device(dev, sizeof(dev), &d->id);
+	describe__device(&d->id, dev, sizeof(dev));
 	if (strlen(dev) > 10) { /* a mesh and its chips: a line of its own */
 		fprintf(out, "  %s\n", dev);
 		dev[0] = '\0';
@@ -246,8 +108,8 @@ static void write_device(FILE *out, const struct tracker_device_info *d)
 
 		if (!s->allocs && !s->live_count && !s->reclaimed)
 			continue;
-		format_bytes(live, sizeof(live), s->live_bytes);
-		format_bytes(peak, sizeof(peak), s->peak_bytes);
+		describe__bytes(s->live_bytes, live, sizeof(live));
+		describe__bytes(s->peak_bytes, peak, sizeof(peak));
 		fprintf(out, "  %-10s %-8s %8" PRIu64 " %12s %12s %9" PRIu64 " %9" PRIu64
 			" %10" PRIu64 "\n", dev, tracker_row_name(row), s->live_count, live, peak,
 			s->allocs, s->frees, s->reclaimed);
@@ -288,12 +150,12 @@ static void implausible_fields(const struct tracker_process_info *p, char *buf, 
 static void write_process(FILE *out, const struct run_info *run,
 			  const struct tracker_process_info *p, const struct tracker_results *r)
 {
-	const char *command = report__process_command(run, p->tgid);
+	const char *command = describe__process_command(run, p->tgid);
 	size_t i;
 
 	fprintf(out, "\nProcess %u%s%s", p->tgid, p->exited ? " (exited)" : " (running)",
 		command[0] ? "  " : "");
-	report__put_untrusted(out, command);
+	describe__put_untrusted(out, command);
 	fputc('\n', out);
 	fprintf(out, "  %-10s %-8s %8s %12s %12s %9s %9s %10s\n", "device", "type",
 		p->exited ? "at exit" : "live", "bytes", "peak", "allocs", "frees", "reclaimed");
@@ -317,7 +179,7 @@ static void write_process(FILE *out, const struct run_info *run,
 		fprintf(out, "  WARNING: %" PRIu64 " events had unreadable and %" PRIu64
 			" implausible fields (%s): the struct layout (", p->unreadable,
 			p->implausible, fields[0] ? fields : "none named");
-		report__put_untrusted(out, run->layout_source[0] ? run->layout_source : "unknown");
+		describe__put_untrusted(out, run->layout_source[0] ? run->layout_source : "unknown");
 		fprintf(out, ") may not match this build; %s; numbers may be wrong\n",
 			layout_advice(run->layout_source));
 	}
@@ -407,17 +269,17 @@ static void write_frame(FILE *out, size_t i, const struct stack_frame *f)
 	const char *module = f->module ? strrchr(f->module, '/') : NULL;
 
 	fprintf(out, "        #%zu ", i);
-	report__put_untrusted(out, f->symbol ? f->symbol : "??");
+	describe__put_untrusted(out, f->symbol ? f->symbol : "??");
 	if (f->module) {
 		fputs("  ", out);
-		report__put_untrusted(out, module ? module + 1 : f->module);
+		describe__put_untrusted(out, module ? module + 1 : f->module);
 		fprintf(out, "+0x%" PRIx64, f->offset);
 	}
 	else
 		fprintf(out, "  0x%" PRIx64 " (unmapped)", f->ip);
 	if (f->source) {
 		fputs("  ", out);
-		report__put_untrusted(out, f->source);
+		describe__put_untrusted(out, f->source);
 		fprintf(out, ":%d", f->line);
 	}
 	fputc('\n', out);
@@ -456,9 +318,9 @@ static void write_finding(FILE *out, const struct run_info *run, size_t n,
 	char dev[320], bytes[32];
 	size_t i;
 
-	format_device(dev, sizeof(dev), &g->device);
-	format_bytes(bytes, sizeof(bytes), g->bytes);
-	fprintf(out, "\n[%zu] %s: pid %u, %s", n, report__finding_title(g), g->tgid, dev);
+	describe__device(&g->device, dev, sizeof(dev));
+	describe__bytes(g->bytes, bytes, sizeof(bytes));
+	fprintf(out, "\n[%zu] %s: pid %u, %s", n, describe__finding_title(g), g->tgid, dev);
 	if (g->kind == FINDING_GROWTH) {
 		fprintf(out, "\n    listener-visible active allocations after each close:");
 		for (i = 0; i < g->n_series; i++)
@@ -477,7 +339,7 @@ static void write_finding(FILE *out, const struct run_info *run, size_t n,
 			write_stacks(out, run, g);
 	}
 	if (explain)
-		write_wrapped(out, report__finding_advice(g), 4);
+		write_wrapped(out, describe__finding_advice(g), 4);
 }
 
 /* Explain a kind of finding at its first occurrence only. */
@@ -523,17 +385,6 @@ static void write_verdict(FILE *out, const struct run_info *run, const struct tr
 		fprintf(out, "\nResult: no leak found (exit %d)\n", EXIT_CLEAN);
 }
 
-/* Any event a wrong layout would explain: then no buffer number can be trusted. */
-static bool layout_suspect(const struct tracker_results *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n_processes; i++)
-		if (r->processes[i].unreadable || r->processes[i].implausible)
-			return true;
-	return false;
-}
-
 static bool reported_above(const struct run_info *run, uint32_t tgid)
 {
 	size_t i;
@@ -570,7 +421,7 @@ void report_text__write(FILE *out, const struct run_info *run, const struct trac
 	for (i = 0; i < r->n_findings; i++)
 		shown += !reported_above(run, r->findings[i].tgid);
 	if (shown)
-		fprintf(out, "\nFindings%s\n", layout_suspect(r) ? " (NOT TRUSTWORTHY: buffer fields "
+		fprintf(out, "\nFindings%s\n", verdict__layout_suspect(r) ? " (NOT TRUSTWORTHY: buffer fields "
 			"were read with a struct layout that does not fit this build; see WARNING above)"
 			: "");
 	for (i = 0; i < r->n_findings; i++)

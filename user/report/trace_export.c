@@ -6,7 +6,6 @@
 #include <string.h>
 #include <json-c/json.h>
 #include <uthash.h>
-#include "report/report_text.h"
 #include "report/describe.h"
 #include "report/output_file.h"
 #include "report/trace_export.h"
@@ -31,18 +30,6 @@ struct span {
 	uint32_t tgid;
 	int32_t chip_id;
 	bool destroyed;
-};
-
-struct program_key {
-	uint64_t program;
-	uint32_t tgid;
-	uint32_t pad; /* zeroed: the key is hashed as bytes */
-};
-
-struct open_program {
-	struct program_key key;
-	struct span span;
-	UT_hash_handle hh;
 };
 
 /* A finding group as last sampled, to see it appear or grow. */
@@ -70,13 +57,11 @@ struct trace_export {
 	size_t n_samples;
 	struct span *spans;      /* ring of the latest TRACE_MAX_SPANS */
 	size_t n_spans, span_head;
-	struct open_program *open;
-	size_t n_open;
 	struct seen_finding *seen;
 	size_t n_seen;
 	struct instant *instants;
 	size_t n_instants;
-	uint64_t thinned, dropped_spans, untracked_programs, dropped_instants;
+	uint64_t thinned, dropped_spans, dropped_instants;
 };
 
 struct trace_export *trace_export__new(uint32_t checks)
@@ -100,14 +85,8 @@ struct trace_export *trace_export__new(uint32_t checks)
 
 void trace_export__free(struct trace_export *x)
 {
-	struct open_program *p, *tmp;
-
 	if (!x)
 		return;
-	HASH_ITER(hh, x->open, p, tmp) {
-		HASH_DEL(x->open, p);
-		free(p);
-	}
 	free(x->tracks);
 	free(x->samples);
 	free(x->spans);
@@ -134,31 +113,23 @@ static void add_span(struct trace_export *x, const struct span *s)
 	x->dropped_spans++;
 }
 
-static void follow_program(struct trace_export *x, const struct ttleak_event *ev)
+static struct span span_of(const struct tracker_program_span *p, uint64_t end_ns)
 {
-	struct program_key key = { .program = ev->object, .tgid = ev->tgid };
-	struct open_program *p;
+	return (struct span){ .start_ns = p->start_ns, .end_ns = end_ns, .program = p->program,
+			      .device = p->device, .tgid = p->tgid, .chip_id = p->chip_id,
+			      .destroyed = p->end_ns != 0 };
+}
 
-	HASH_FIND(hh, x->open, &key, sizeof(key), p);
-	if (ev->kind == TTLEAK_EV_CB_LAYOUT && !p) {
-		if (x->n_open >= TRACE_MAX_OPEN || !(p = calloc(1, sizeof(*p)))) {
-			x->untracked_programs++;
-			return;
-		}
-		p->key = key;
-		p->span = (struct span){ .start_ns = ev->ts_ns, .program = ev->object,
-					 .device = ev->device, .tgid = ev->tgid,
-					 .chip_id = ev->chip_id };
-		HASH_ADD(hh, x->open, key, sizeof(key), p);
-		x->n_open++;
-	} else if (ev->kind == TTLEAK_EV_PROGRAM_DESTROY && p) {
-		p->span.end_ns = ev->ts_ns;
-		p->span.destroyed = true;
-		add_span(x, &p->span);
-		HASH_DEL(x->open, p);
-		free(p);
-		x->n_open--;
-	}
+/* Program lifetimes are the tracker's: a span ends where it saw the destructor. */
+static void follow_program(struct trace_export *x, const struct tracker *t)
+{
+	struct tracker_program_span p;
+	struct span s;
+
+	if (!tracker__ended_program(t, &p))
+		return;
+	s = span_of(&p, p.end_ns);
+	add_span(x, &s);
 }
 
 /* ---- counter samples --------------------------------------------------- */
@@ -303,7 +274,7 @@ void trace_export__event(struct trace_export *x, struct tracker *t,
 
 	if (ev->ts_ns > x->last_ns)
 		x->last_ns = ev->ts_ns;
-	follow_program(x, ev);
+	follow_program(x, t);
 	if (boundary && ev->kind != TTLEAK_EV_PROGRAM_DESTROY)
 		x->trigger_ns = ev->ts_ns;
 	/* Findings need a full snapshot, O(state): once per period. Counters
@@ -318,8 +289,7 @@ void trace_export__event(struct trace_export *x, struct tracker *t,
 		}
 		return;
 	}
-	r = tracker__results(t);
-	verdict__filter(r, x->checks);
+	r = verdict__results(t, x->checks);
 	trace_export__sample(x, r, ev->ts_ns);
 	tracker_results__free(r);
 	x->next_ns = ev->ts_ns + x->period_ns;
@@ -394,7 +364,7 @@ static void write_process_names(struct trace_export *x, FILE *f, const struct ru
 		if (!pid_listed(pids, n, x->instants[i].g.tgid))
 			pids[n++] = x->instants[i].g.tgid;
 	for (i = 0; i < n; i++) {
-		const char *command = report__process_command(run, pids[i]);
+		const char *command = describe__process_command(run, pids[i]);
 
 		snprintf(name, sizeof(name), "%s", command[0] ? command : "process");
 		o = new_event("M", "process_name", pids[i]);
@@ -456,17 +426,30 @@ static void write_span(FILE *f, const struct span *s, bool *first)
 	emit(f, e, first);
 }
 
-static void write_spans(struct trace_export *x, FILE *f, uint64_t end_ns, bool *first)
+struct alive_spans {
+	FILE *f;
+	uint64_t end_ns;
+	bool *first;
+};
+
+/* A program still alive at the end: its span ends with the trace. */
+static void write_alive_span(const struct tracker_program_span *p, void *ctx)
 {
-	struct open_program *p, *tmp;
+	struct alive_spans *a = ctx;
+	struct span s = span_of(p, a->end_ns > p->start_ns ? a->end_ns : p->start_ns);
+
+	write_span(a->f, &s, a->first);
+}
+
+static void write_spans(struct trace_export *x, const struct tracker *t, FILE *f,
+			uint64_t end_ns, bool *first)
+{
+	struct alive_spans alive = { .f = f, .end_ns = end_ns, .first = first };
 	size_t i;
 
 	for (i = 0; i < x->n_spans; i++)
 		write_span(f, &x->spans[(x->span_head + i) % TRACE_MAX_SPANS], first);
-	HASH_ITER(hh, x->open, p, tmp) {
-		p->span.end_ns = end_ns > p->span.start_ns ? end_ns : p->span.start_ns;
-		write_span(f, &p->span, first);
-	}
+	tracker__alive_programs(t, write_alive_span, &alive);
 }
 
 static void write_instants(struct trace_export *x, FILE *f, bool *first)
@@ -494,7 +477,7 @@ static void write_instants(struct trace_export *x, FILE *f, bool *first)
 		json_object_object_add(args, "new", json_object_new_uint64(in->new_count));
 		json_object_object_add(args, "count", json_object_new_uint64(g->count));
 		json_object_object_add(args, "bytes", json_object_new_uint64(g->bytes));
-		json_object_object_add(args, "title", json_object_new_string(report__finding_title(g)));
+		json_object_object_add(args, "title", json_object_new_string(describe__finding_title(g)));
 		json_object_object_add(o, "args", args);
 		emit(f, o, first);
 	}
@@ -511,8 +494,6 @@ static void write_other_data(struct trace_export *x, FILE *f, const struct run_i
 			       json_object_new_double(x->period_ns / 1e6));
 	json_object_object_add(o, "thinned_samples", json_object_new_uint64(x->thinned));
 	json_object_object_add(o, "dropped_program_spans", json_object_new_uint64(x->dropped_spans));
-	json_object_object_add(o, "untracked_programs",
-			       json_object_new_uint64(x->untracked_programs));
 	json_object_object_add(o, "dropped_finding_events",
 			       json_object_new_uint64(x->dropped_instants));
 	fprintf(f, "\"otherData\":%s,\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
@@ -520,7 +501,8 @@ static void write_other_data(struct trace_export *x, FILE *f, const struct run_i
 	json_object_put(o);
 }
 
-int trace_export__write(struct trace_export *x, const char *path, const struct run_info *run,
+int trace_export__write(struct trace_export *x, const struct tracker *t, const char *path,
+			const struct run_info *run,
 			uint64_t end_ns, char *err, size_t errlen)
 {
 	struct output_file *out = NULL;
@@ -544,7 +526,7 @@ int trace_export__write(struct trace_export *x, const char *path, const struct r
 	fputs("\"traceEvents\":[", f);
 	write_process_names(x, f, run, &first);
 	write_samples(x, f, &first);
-	write_spans(x, f, end_ns, &first);
+	write_spans(x, t, f, end_ns, &first);
 	write_instants(x, f, &first);
 	fputs("\n]}\n", f);
 	ret = output_file__commit(out, why, sizeof(why));

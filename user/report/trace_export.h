@@ -17,8 +17,8 @@
  * Bounded on long runs: at most TRACE_MAX_SAMPLES counter samples (when
  * full, every other sample of each track is dropped, keeping each track's
  * latest, and the sampling period doubles), the latest TRACE_MAX_SPANS
- * program lifetimes, TRACE_MAX_OPEN programs followed at once and the first
- * TRACE_MAX_INSTANTS finding events; what was dropped is counted in the
+ * program lifetimes (the tracker's: programs still alive at the end are
+ * drawn up to it) and the first TRACE_MAX_INSTANTS finding events; what was dropped is counted in the
  * file's "otherData". The file stays under about 40 MB (~190 bytes a
  * sample, ~500 a program lifetime, ~300 a finding event).
  */
@@ -32,7 +32,6 @@
 
 #define TRACE_MAX_SAMPLES 65536
 #define TRACE_MAX_SPANS 32768
-#define TRACE_MAX_OPEN 16384
 #define TRACE_MAX_INSTANTS 4096
 #define TRACE_PERIOD_NS 10000000ULL /* first sampling period: 10 ms */
 
@@ -55,7 +54,8 @@ uint64_t trace_export__last_ns(const struct trace_export *x);
 
 /* Write the whole trace, ending open programs at end_ns: 0, or -errno with
  * a message in err. */
-int trace_export__write(struct trace_export *x, const char *path, const struct run_info *run,
+int trace_export__write(struct trace_export *x, const struct tracker *t, const char *path,
+			const struct run_info *run,
 			uint64_t end_ns, char *err, size_t errlen);
 
 #endif /* TTLEAK_TRACE_EXPORT_H */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "report/output.h"
+#include "pipeline/output.h"
 #include "report/output_file.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
@@ -49,13 +49,12 @@ int output__open_all(const struct cli_opts *opts)
 static int write_text(const struct cli_opts *opts, const struct run_info *run,
 		      const struct tracker_results *r)
 {
-	bool json_on_stdout = opts->json_path && strcmp(opts->json_path, "-") == 0;
 	char err[PATH_MAX + 256];
 	struct output_file *f;
 	FILE *out;
 
 	if (!opts->output_path) {
-		report_text__write(json_on_stdout ? stderr : stdout, run, r);
+		report_text__write(cli__json_on_stdout(opts) ? stderr : stdout, run, r);
 		fflush(stdout);
 		return 0;
 	}
@@ -113,10 +112,9 @@ fail:
 
 int output__finish(const struct cli_opts *opts, const struct run_info *run, struct tracker *t)
 {
-	struct tracker_results *r = tracker__results(t);
+	struct tracker_results *r = verdict__results(t, run->checks);
 	int status;
 
-	verdict__filter(r, run->checks);
 	status = verdict__exit_status(run, r);
 	if (write_text(opts, run, r))
 		status = EXIT_USAGE;

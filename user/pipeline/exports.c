@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "report/exports.h"
+#include "pipeline/exports.h"
 #include "report/live_view.h"
 #include "report/metrics.h"
 #include "report/trace_export.h"
@@ -21,8 +21,7 @@ struct exports {
 /* The live view shares stdout with the report, unless --json - has it. */
 static int open_view(struct exports *x, double start_s)
 {
-	bool json_stdout = x->opts->json_path && strcmp(x->opts->json_path, "-") == 0;
-	struct live_view_opts vo = { .out = json_stdout ? stderr : stdout, .start_s = start_s };
+	struct live_view_opts vo = { .out = cli__json_on_stdout(x->opts) ? stderr : stdout, .start_s = start_s };
 
 	vo.tty = isatty(fileno(vo.out));
 	x->view = live_view__new(&vo);
@@ -100,8 +99,7 @@ void exports__tick(struct exports *x, struct tracker *t, const struct run_info *
 	/* Whole periods from the start, so frames do not drift with load. */
 	while (x->next_s <= now_s)
 		x->next_s += x->period_s;
-	r = tracker__results(t);
-	verdict__filter(r, x->checks);
+	r = verdict__results(t, x->checks);
 	if (x->view)
 		live_view__show(x->view, run, r, now_s);
 	if (x->opts->metrics_path)
@@ -118,8 +116,7 @@ int exports__finish(struct exports *x, struct tracker *t, const struct run_info 
 
 	if (!x || (!x->trace && !x->opts->metrics_path))
 		return 0;
-	r = tracker__results(t);
-	verdict__filter(r, x->checks);
+	r = verdict__results(t, x->checks);
 	if (x->opts->metrics_path) {
 		x->metrics_failed = false; /* the last word must be said */
 		ret = write_metrics(x, run, r);
@@ -129,7 +126,7 @@ int exports__finish(struct exports *x, struct tracker *t, const struct run_info 
 
 		end_ns = end_ns > last ? end_ns : last;
 		trace_export__sample(x->trace, r, end_ns);
-		if (trace_export__write(x->trace, x->opts->trace_path, run, end_ns, err,
+		if (trace_export__write(x->trace, t, x->opts->trace_path, run, end_ns, err,
 					sizeof(err))) {
 			fprintf(stderr, "ttleak-bpf: %s\n", err);
 			ret = ret ? ret : -EIO;

@@ -3,10 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "model/event_log.h"
-#include "report/exports.h"
-#include "report/output.h"
+#include "pipeline/pipeline.h"
 #include "attach/probes.h"
-#include "model/replay.h"
+#include "pipeline/replay.h"
 
 static void describe_recording(const struct event_log_header *h, const char *path,
 			       struct run_info *run)
@@ -30,18 +29,36 @@ double replay__span_s(uint64_t first_ns, uint64_t last_ns)
 	return s > REPLAY_MAX_SPAN_DAYS * 86400.0 ? -1 : s;
 }
 
+/* Reads every event into the pipeline; -1 after saying why it stopped. */
+static int read_events(struct event_log_reader *reader, struct pipeline *p,
+		       uint64_t *first_ns, uint64_t *last_ns)
+{
+	struct ttleak_event ev;
+	char err[512];
+	int ret;
+
+	while ((ret = event_log_reader__next(reader, &ev, err, sizeof(err))) == 1) {
+		/* Events of different CPUs may come slightly out of order, and a
+		 * damaged log anywhere: the span is from the earliest to the latest. */
+		*first_ns = ev.ts_ns < *first_ns ? ev.ts_ns : *first_ns;
+		*last_ns = ev.ts_ns > *last_ns ? ev.ts_ns : *last_ns;
+		pipeline__event(p, &ev);
+	}
+	if (ret < 0)
+		fprintf(stderr, "ttleak-bpf: %s\n", err);
+	return ret < 0 ? -1 : 0;
+}
+
 int replay__run(const struct cli_opts *opts)
 {
 	struct event_log_header h;
 	struct event_log_reader *reader;
-	struct tracker_opts topts = { 0 };
-	struct tracker *t = NULL;
-	struct exports *x = NULL;
+	struct pipeline_opts po = { .cli = opts };
+	struct pipeline *p = NULL;
 	struct run_info run;
-	struct ttleak_event ev;
 	uint64_t first_ns = UINT64_MAX, last_ns = 0;
 	char err[512];
-	int ret, status = EXIT_USAGE;
+	int status;
 
 	reader = event_log_reader__open(opts->replay_path, &h, err, sizeof(err));
 	if (!reader) {
@@ -50,23 +67,12 @@ int replay__run(const struct cli_opts *opts)
 	}
 	describe_recording(&h, opts->replay_path, &run);
 	run.allow_drops = opts->allow_drops;
-	topts.attached_mid_run = run.attached_mid_run;
-	topts.max_live = run.max_live = opts->max_live;
-	t = tracker__new(&topts);
-	if (exports__new(opts, run.checks, 0, &x)) {
-		fprintf(stderr, "ttleak-bpf: out of memory\n");
-		goto cleanup;
-	}
-	while ((ret = event_log_reader__next(reader, &ev, err, sizeof(err))) == 1) {
-		/* Events of different CPUs may come slightly out of order, and a
-		 * damaged log anywhere: the span is from the earliest to the latest. */
-		first_ns = ev.ts_ns < first_ns ? ev.ts_ns : first_ns;
-		last_ns = ev.ts_ns > last_ns ? ev.ts_ns : last_ns;
-		tracker__consume(t, &ev);
-		exports__event(x, t, &ev);
-	}
-	if (ret < 0) {
-		fprintf(stderr, "ttleak-bpf: %s\n", err);
+	po.tracker.attached_mid_run = run.attached_mid_run;
+	po.tracker.max_live = run.max_live = opts->max_live;
+	po.checks = run.checks;
+	status = pipeline__open(&po, &p);
+	if (status || read_events(reader, p, &first_ns, &last_ns)) {
+		status = status ? status : EXIT_USAGE;
 		goto cleanup;
 	}
 	memcpy(run.drops, event_log_reader__footer(reader)->drops, sizeof(run.drops));
@@ -74,12 +80,9 @@ int replay__run(const struct cli_opts *opts)
 	if (run.duration_s < 0)
 		fprintf(stderr, "ttleak-bpf: note: %s: event times span more than %d days, so some are "
 			"damaged: the traced time is unknown\n", opts->replay_path, REPLAY_MAX_SPAN_DAYS);
-	status = output__finish(opts, &run, t);
-	if (exports__finish(x, t, &run, last_ns))
-		status = EXIT_USAGE;
+	status = pipeline__finish(p, &run, last_ns);
 cleanup:
-	exports__free(x);
-	tracker__free(t);
+	pipeline__free(p);
 	event_log_reader__close(reader);
 	return status;
 }
