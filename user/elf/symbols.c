@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <elfutils/libdwelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,34 +470,25 @@ static int scan_symtab(struct resolver *r, Elf_Scn *scn, const GElf_Shdr *shdr, 
 	return 0;
 }
 
-static void read_build_id(Elf_Scn *scn, char out[41])
+/* The GNU build id in hex (elfutils finds the note, in sections or segments). */
+static void read_build_id(Elf *elf, char out[41])
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t off = 0, name_off, desc_off, next;
-	GElf_Nhdr nh;
+	const unsigned char *id;
+	const void *bits;
+	ssize_t n = dwelf_elf_gnu_build_id(elf, &bits);
 
-	while (data && (next = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-		const unsigned char *d = (const unsigned char *)data->d_buf;
-
-		off = next;
-		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-		    memcmp(d + name_off, "GNU", 4))
-			continue;
-		for (size_t i = 0; i < nh.n_descsz && i < 20; i++)
-			snprintf(out + 2 * i, 3, "%02x", d[desc_off + i]);
-		return;
-	}
+	id = bits;
+	for (ssize_t i = 0; i < n && i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
 }
 
 /* Properties of the file that decide what the tracer can do with it. */
-static void note_section(struct resolver *r, Elf_Scn *scn, const GElf_Shdr *shdr, size_t shstrndx)
+static void note_section(struct resolver *r, const GElf_Shdr *shdr, size_t shstrndx)
 {
 	const char *name = elf_strptr(r->elf, shstrndx, shdr->sh_name);
 
 	if (shdr->sh_type == SHT_SYMTAB)
 		r->out->has_symtab = true;
-	if (shdr->sh_type == SHT_NOTE && !r->out->build_id[0])
-		read_build_id(scn, r->out->build_id);
 	if (name && (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
 		r->out->has_debuginfo = true;
 }
@@ -509,12 +501,13 @@ static int scan_sections(struct resolver *r)
 
 	if (elf_getshdrstrndx(r->elf, &shstrndx))
 		return -ENOEXEC;
+	read_build_id(r->elf, r->out->build_id);
 	while ((scn = elf_nextscn(r->elf, scn))) {
 		GElf_Shdr shdr;
 
 		if (!gelf_getshdr(scn, &shdr))
 			return -ENOEXEC;
-		note_section(r, scn, &shdr, shstrndx);
+		note_section(r, &shdr, shstrndx);
 		if (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM)
 			continue;
 		err = scan_symtab(r, scn, &shdr, shdr.sh_type == SHT_DYNSYM);
