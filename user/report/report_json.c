@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,20 +121,47 @@ static void put_device_id(struct json_object *o, const struct tracker_device_id 
 	put_u64(o, "device_ordinal", d->ordinal);
 }
 
+/* A uint64_t counter of a struct, by its JSON key and where it is in the struct. */
+struct u64_field {
+	const char *key;
+	size_t offset;
+};
+
+#define STAT(name) { #name, offsetof(struct tracker_stats, name) }
+static const struct u64_field stats_fields[] = {
+	STAT(live_count), STAT(live_bytes), STAT(peak_count), STAT(peak_bytes), STAT(allocs),
+	STAT(alloc_bytes), STAT(frees), STAT(free_bytes), STAT(reclaimed), STAT(reclaimed_bytes),
+};
+#undef STAT
+
+#define PROC(key, name) { key, offsetof(struct tracker_process_info, name) }
+static const struct u64_field process_fields[] = {
+	PROC("events", events), PROC("pre_attach_frees", pre_attach_frees),
+	PROC("pre_attach_free_bytes", pre_attach_free_bytes), PROC("late_frees", late_frees),
+	PROC("unknown_programs", unknown_programs), PROC("unreadable_events", unreadable),
+	PROC("implausible_events", implausible),
+};
+static const struct u64_field process_fields_after[] = {
+	PROC("hooked_allocations", hooked_allocs), PROC("globally_allocated_cbs", global_cbs),
+	PROC("unattributed_cbs", unattributed_cbs), PROC("budget_drops", budget_drops),
+	PROC("records_held", held),
+};
+#undef PROC
+
+static void put_fields(struct json_object *o, const void *base, const struct u64_field *f,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		put_u64(o, f[i].key, *(const uint64_t *)((const char *)base + f[i].offset));
+}
+
+#define PUT_FIELDS(o, base, table) put_fields(o, base, table, sizeof(table) / sizeof(table[0]))
+
 static struct json_object *stats_json(const struct tracker_stats *s)
 {
 	struct json_object *o = json_object_new_object();
 
-	put_u64(o, "live_count", s->live_count);
-	put_u64(o, "live_bytes", s->live_bytes);
-	put_u64(o, "peak_count", s->peak_count);
-	put_u64(o, "peak_bytes", s->peak_bytes);
-	put_u64(o, "allocs", s->allocs);
-	put_u64(o, "alloc_bytes", s->alloc_bytes);
-	put_u64(o, "frees", s->frees);
-	put_u64(o, "free_bytes", s->free_bytes);
-	put_u64(o, "reclaimed", s->reclaimed);
-	put_u64(o, "reclaimed_bytes", s->reclaimed_bytes);
+	PUT_FIELDS(o, s, stats_fields);
 	return o;
 }
 
@@ -173,19 +201,9 @@ static struct json_object *process_json(const struct run_info *run,
 	json_object_object_add(o, "pid", json_object_new_int((int)p->tgid));
 	put_str(o, "command", describe__process_command(run, p->tgid));
 	json_object_object_add(o, "exited", json_object_new_boolean(p->exited));
-	put_u64(o, "events", p->events);
-	put_u64(o, "pre_attach_frees", p->pre_attach_frees);
-	put_u64(o, "pre_attach_free_bytes", p->pre_attach_free_bytes);
-	put_u64(o, "late_frees", p->late_frees);
-	put_u64(o, "unknown_programs", p->unknown_programs);
-	put_u64(o, "unreadable_events", p->unreadable);
-	put_u64(o, "implausible_events", p->implausible);
+	PUT_FIELDS(o, p, process_fields);
 	implausible_json(o, p);
-	put_u64(o, "hooked_allocations", p->hooked_allocs);
-	put_u64(o, "globally_allocated_cbs", p->global_cbs);
-	put_u64(o, "unattributed_cbs", p->unattributed_cbs);
-	put_u64(o, "budget_drops", p->budget_drops);
-	put_u64(o, "records_held", p->held);
+	PUT_FIELDS(o, p, process_fields_after);
 	for (i = 0; i < r->n_devices; i++)
 		if (r->devices[i].tgid == p->tgid)
 			json_object_array_add(devs, device_json(&r->devices[i]));
