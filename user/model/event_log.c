@@ -4,13 +4,11 @@
 #include "report/output_file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define HEADER_MAGIC "TTLEAKEV"
 #define FOOTER_MAGIC "TTLEAKND"
@@ -29,20 +27,18 @@ _Static_assert(RECORD_SIZE >= MAGIC_SIZE, "a record must be told from the footer
 
 struct event_log_writer {
 	struct output_file *out; /* renamed into place at close (output_file.h) */
-	int fd;
+	FILE *f;              /* the output file's stream, fully buffered */
 	int err;              /* first write error; later calls return it */
 	uint64_t count;
-	size_t len;
-	unsigned char *buf;   /* BLOCK_SIZE bytes */
 };
 
 struct event_log_reader {
-	int fd;
+	FILE *f;
 	int state;            /* 1 reading, 0 clean end, < 0 error */
 	bool eof;
 	uint64_t count;
-	size_t pos, len;
-	unsigned char *buf;   /* BLOCK_SIZE bytes */
+	size_t len;           /* bytes read ahead in buf */
+	unsigned char buf[RECORD_OR_FOOTER]; /* the next record, or the footer */
 	char *path;
 	char msg[512];        /* the error, repeated by later calls */
 	struct event_log_footer footer;
@@ -55,35 +51,10 @@ static uint64_t get64(const unsigned char *p) { uint64_t v; memcpy(&v, p, sizeof
 
 /* ---- writer ------------------------------------------------------------ */
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int writer_flush(struct event_log_writer *w)
-{
-	if (!w->err && w->len)
-		w->err = write_all(w->fd, w->buf, w->len);
-	w->len = 0;
-	return w->err;
-}
-
 static int writer_put(struct event_log_writer *w, const void *p, size_t n)
 {
-	if (w->len + n > BLOCK_SIZE && writer_flush(w))
-		return w->err;
-	memcpy(w->buf + w->len, p, n);
-	w->len += n;
+	if (!w->err && fwrite(p, 1, n, w->f) != n)
+		w->err = errno ? -errno : -EIO;
 	return w->err;
 }
 
@@ -112,19 +83,21 @@ struct event_log_writer *event_log_writer__open(const char *path, const struct e
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	w->fd = -1;
-	w->buf = malloc(BLOCK_SIZE);
-	if (!w->buf)
-		goto cleanup;
 	err = output_file__claim(path, &w->out, msg, sizeof(msg));
 	if (err)
 		goto cleanup;
-	w->fd = output_file__fd(w->out);
+	w->f = output_file__stream(w->out);
+	if (!w->f) {
+		err = -errno;
+		output_file__abandon(w->out);
+		goto cleanup;
+	}
+	/* Events come in bursts of thousands: write in large blocks. */
+	setvbuf(w->f, NULL, _IOFBF, BLOCK_SIZE);
 	encode_header(hdr, h);
 	writer_put(w, hdr, sizeof(hdr));
 	return w;
 cleanup:
-	free(w->buf);
 	free(w);
 	errno = -err;
 	return NULL;
@@ -153,13 +126,13 @@ int event_log_writer__close(struct event_log_writer *w, const struct event_log_f
 	put64(foot + 8, w->count);
 	for (int i = 0; f && i < TTLEAK_DROP_REASON_MAX; i++)
 		put64(foot + 16 + 8 * i, f->drops[i]);
-	writer_put(w, foot, sizeof(foot));
-	err = writer_flush(w);
+	err = writer_put(w, foot, sizeof(foot));
+	if (!err && fflush(w->f))
+		err = -errno;
 	if (err)
 		output_file__abandon(w->out);
 	else
 		err = output_file__commit(w->out, msg, sizeof(msg));
-	free(w->buf);
 	free(w);
 	return err;
 }
@@ -183,29 +156,28 @@ static int fail(struct event_log_reader *r, int code, char *err, size_t errlen, 
 }
 
 /*
- * Make `need` bytes available at r->buf + r->pos, reading whole blocks.
- * Returns how many are available (fewer than need only at end of file) or -errno.
+ * Make `need` bytes (at most sizeof(r->buf)) available at r->buf, reading
+ * ahead through stdio. Returns how many are available (fewer than need only
+ * at end of file) or -errno.
  */
 static long fill(struct event_log_reader *r, size_t need)
 {
-	size_t avail = r->len - r->pos;
-
-	if (avail >= need || r->eof)
-		return (long)avail;
-	memmove(r->buf, r->buf + r->pos, avail);
-	r->pos = 0;
-	r->len = avail;
 	while (r->len < need && !r->eof) {
-		ssize_t n = read(r->fd, r->buf + r->len, BLOCK_SIZE - r->len);
+		size_t n = fread(r->buf + r->len, 1, need - r->len, r->f);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
+		if (!n && ferror(r->f))
+			return errno ? -errno : -EIO;
 		r->eof = n == 0;
-		r->len += (size_t)n;
+		r->len += n;
 	}
 	return (long)r->len;
+}
+
+/* Drop the first n bytes read ahead: they were used. */
+static void consume(struct event_log_reader *r, size_t n)
+{
+	memmove(r->buf, r->buf + n, r->len - n);
+	r->len -= n;
 }
 
 static int check_header(struct event_log_reader *r, long avail, struct event_log_header *h,
@@ -236,7 +208,7 @@ static int check_header(struct event_log_reader *r, long avail, struct event_log
 		return fail(r, -EINVAL, err, errlen, "records are %u bytes, this ttleak-bpf expects "
 			    "%zu: replay it with the ttleak-bpf build that recorded it",
 			    h->record_size, RECORD_SIZE);
-	r->pos = HEADER_SIZE;
+	consume(r, HEADER_SIZE);
 	return 0;
 }
 
@@ -254,20 +226,20 @@ struct event_log_reader *event_log_reader__open(const char *path, struct event_l
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->fd = -1;
 	r->state = 1;
 	r->path = strdup(path);
-	r->buf = malloc(BLOCK_SIZE);
-	if (!r->path || !r->buf) {
+	if (!r->path) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: out of memory", path);
 		goto cleanup;
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	avail = r->fd < 0 ? -errno : fill(r, HEADER_SIZE);
+	r->f = fopen(path, "rbe");
+	if (r->f)
+		setvbuf(r->f, NULL, _IOFBF, BLOCK_SIZE);
+	avail = !r->f ? -errno : fill(r, HEADER_SIZE);
 	if (avail < 0) {
 		ret = fail(r, (int)avail, err, errlen, "cannot %s: %s",
-			   r->fd < 0 ? "open" : "read", strerror((int)-avail));
+			   !r->f ? "open" : "read", strerror((int)-avail));
 		goto cleanup;
 	}
 	ret = check_header(r, avail, h, err, errlen);
@@ -282,7 +254,7 @@ cleanup:
 
 static int read_footer(struct event_log_reader *r, long avail, char *err, size_t errlen)
 {
-	const unsigned char *p = r->buf + r->pos;
+	const unsigned char *p = r->buf;
 	uint64_t count;
 
 	if (avail < (long)FOOTER_SIZE)
@@ -291,7 +263,7 @@ static int read_footer(struct event_log_reader *r, long avail, char *err, size_t
 	count = get64(p + 8);
 	for (int i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
 		r->footer.drops[i] = get64(p + 16 + 8 * i);
-	r->pos += FOOTER_SIZE;
+	consume(r, FOOTER_SIZE);
 	if (count != r->count)
 		return fail(r, -EINVAL, err, errlen, "end marker counts %llu events but the file "
 			    "holds %llu: the file is corrupt; re-record",
@@ -329,7 +301,7 @@ int event_log_reader__next(struct event_log_reader *r, struct ttleak_event *ev, 
 		return fail(r, (int)avail, err, errlen, "read error after %llu events: %s",
 			    n, strerror((int)-avail));
 	/* A footer cut short inside its magic still reads as a truncated footer. */
-	if (avail && !memcmp(r->buf + r->pos, FOOTER_MAGIC, MIN((size_t)avail, MAGIC_SIZE)))
+	if (avail && !memcmp(r->buf, FOOTER_MAGIC, MIN((size_t)avail, MAGIC_SIZE)))
 		return read_footer(r, avail, err, errlen);
 	if (avail == 0)
 		return fail(r, -EINVAL, err, errlen, "truncated after %llu events (no end marker): "
@@ -337,12 +309,12 @@ int event_log_reader__next(struct event_log_reader *r, struct ttleak_event *ev, 
 	if (avail < (long)RECORD_SIZE)
 		return fail(r, -EINVAL, err, errlen, "truncated record %llu (%ld of %zu bytes, no end "
 			    "marker): the recording was interrupted; re-record", n + 1, avail, RECORD_SIZE);
-	memcpy(ev, r->buf + r->pos, RECORD_SIZE);
+	memcpy(ev, r->buf, RECORD_SIZE);
 	if (!record_is_valid(ev))
 		return fail(r, -EINVAL, err, errlen, "corrupt record %llu at offset %llu (kind %u, "
 			    "buffer type %u): the file is damaged; re-record", n + 1,
 			    HEADER_SIZE + n * RECORD_SIZE, ev->kind, ev->buffer_type);
-	r->pos += RECORD_SIZE;
+	consume(r, RECORD_SIZE);
 	r->count++;
 	return 1;
 }
@@ -356,9 +328,8 @@ void event_log_reader__close(struct event_log_reader *r)
 {
 	if (!r)
 		return;
-	if (r->fd >= 0)
-		close(r->fd);
-	free(r->buf);
+	if (r->f)
+		fclose(r->f);
 	free(r->path);
 	free(r);
 }
