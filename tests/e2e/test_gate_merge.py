@@ -78,7 +78,7 @@ def scenario_merge_ranks(build):
         got = {r["name"]: (r["status"], sum(i["bytes"] for i in r["new"])) for r in merged["runs"]}
         check(got == want, f"per rank (status, new bytes) {got} != ledgers {want}")
         for name, (_, nbytes) in want.items():
-            check(re.search(rf"^  {re.escape(name)}: tracer exit \d, \d+ new leak\(s\) "
+            check(re.search(rf"^  {re.escape(name)}: command exit 0, \d+ new leak\(s\) "
                             rf"{re.escape(human(nbytes))},", text, re.M),
                   f"no line for {name} with {human(nbytes)}:\n{text}")
         total = sum(b for _, b in want.values())
