@@ -30,7 +30,7 @@ install -D -m 0644 packaging/deb/copyright "$stage/usr/share/doc/ttleak-bpf/copy
 # One package per needed library, found where the dynamic linker finds it.
 depends=python3
 for lib in $(objdump -p "$build/ttleak-bpf" | awk '/NEEDED/ { print $2 }'); do
-	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
+	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !found { print $NF; found = 1 }')
 	[[ -n $path ]] || { echo "make-deb: $lib not found by ldconfig" >&2; exit 1; }
 	real=$(readlink -f "$path")
 	pkg=$(dpkg -S "$real" 2>/dev/null || dpkg -S "$path" 2>/dev/null || dpkg -S "/usr$real")
