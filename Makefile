@@ -4,6 +4,7 @@
 #   make deps       install missing build dependencies (Debian, apt-get)
 #   make test       install deps, build, run unit and end-to-end tests (root for BPF)
 #   make demo       trace the simulated runtime running the seeds' scenario (root)
+#   make deb        the Debian package (packaging/, docs/deploy.md)
 #   make V=1        show full commands
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
@@ -106,7 +107,26 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< $(CORE_LIB) $(LDLIBS) -lcmocka -o $@
 
-.PHONY: all deps test unit-test e2e-test demo install clean vmlinux sanitize
+.PHONY: all deps test unit-test e2e-test demo install clean vmlinux sanitize deb completion
+
+# The version argp prints (ttleak-bpf --version), one place for it.
+VERSION := $(shell sed -n 's/.*argp_program_version = "ttleak-bpf \(.*\)";/\1/p' user/cli.c)
+DEB := $(OUTPUT)/ttleak-bpf_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null || echo amd64).deb
+COMPLETIONS := $(OUTPUT)/completion/ttleak-bpf $(OUTPUT)/completion/ttleak-gate
+
+# Bash completion, generated from each command's own --help.
+$(OUTPUT)/completion/%: $(OUTPUT)/% scripts/gen-completion.py
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(PYTHON) scripts/gen-completion.py $< $* > $@
+
+completion: $(COMPLETIONS)
+
+deb: $(DEB)
+$(DEB): $(TOOL) $(GATE) $(COMPLETIONS) man/ttleak-bpf.8 man/ttleak-gate.8 scripts/make-deb.sh \
+		$(wildcard packaging/deb/* packaging/systemd/*)
+	$(call msg,DEB,$@)
+	$(Q)scripts/make-deb.sh $(OUTPUT) $(VERSION) >/dev/null
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -120,7 +140,12 @@ $(TEST_TOOLS)/usr/bin/prometheus-node-exporter:
 	$(call msg,UNPACK,$@)
 	$(Q)scripts/test-tools.sh $(TEST_TOOLS)
 
-e2e-test: $(TOOL) $(GATE) sim $(E2E_FIXTURES) $(TEST_TOOLS)/usr/bin/prometheus-node-exporter
+$(TEST_TOOLS)/k8s/node_modules/kubernetes-models/package.json:
+	$(call msg,NPM,$@)
+	$(Q)scripts/test-tools.sh $(TEST_TOOLS)
+
+e2e-test: $(TOOL) $(GATE) sim $(E2E_FIXTURES) $(TEST_TOOLS)/usr/bin/prometheus-node-exporter \
+		$(TEST_TOOLS)/k8s/node_modules/kubernetes-models/package.json $(DEB)
 	$(Q)$(PYTHON) tests/e2e/run_e2e.py --build $(OUTPUT)
 
 # The README's test command: everything, from a fresh machine.
@@ -141,11 +166,15 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all sim
 	$(Q)scripts/demo.sh $(OUTPUT)
 
-install: $(TOOL) $(GATE)
+install: $(TOOL) $(GATE) $(COMPLETIONS)
 	install -D -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/sbin/ttleak-bpf
 	install -D -m 0755 $(GATE) $(DESTDIR)$(PREFIX)/sbin/ttleak-gate
 	install -D -m 0644 man/ttleak-bpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/ttleak-bpf.8
 	install -D -m 0644 man/ttleak-gate.8 $(DESTDIR)$(PREFIX)/share/man/man8/ttleak-gate.8
+	install -D -m 0644 $(OUTPUT)/completion/ttleak-bpf \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ttleak-bpf
+	install -D -m 0644 $(OUTPUT)/completion/ttleak-gate \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ttleak-gate
 
 # Regenerate the checked-in vmlinux.h from the running kernel's BTF.
 vmlinux:

@@ -20,8 +20,14 @@ packages=(
 	binutils              # nm, strip (tests)
 	python3               # end-to-end test runner, Python workload
 	python3-prometheus-client  # e2e: the reference parser of the Prometheus text format
+	python3-yaml          # e2e: reads the Kubernetes manifest
+	dpkg-dev              # make deb: dpkg-deb, dpkg-architecture
 	"$@"
 )
+
+# e2e: the Kubernetes schemas come from the npm registry (scripts/test-tools.sh);
+# a machine whose Node.js did not come from Debian keeps its own npm.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -56,6 +56,7 @@ enum {
 	OPT_TRACE,
 	OPT_METRICS,
 	OPT_METRICS_LABELS,
+	OPT_METRICS_LISTEN,
 	OPT_USER,
 	OPT_AS_ROOT,
 	OPT_MAX_LIVE,
@@ -95,8 +96,12 @@ static const struct argp_option options[] = {
 	  "for node_exporter's textfile collector, replaced atomically every -i SEC (default 10) "
 	  "and at the end; series by device and type, processes summed (e.g. --metrics "
 	  "/var/lib/prometheus/node-exporter/ttleak.prom, Debian's textfile directory)", 2 },
+	{ "metrics-listen", OPT_METRICS_LISTEN, "ADDR:PORT", 0, "Serve the same Prometheus text "
+	  "over HTTP at GET /metrics, with the values of the moment of each scrape, so a long "
+	  "run is an exporter (e.g. --all --metrics-listen :9464; 127.0.0.1:9464, [::1]:9464; "
+	  "bound at start: a bad or busy address exits 2)", 2 },
 	{ "metrics-labels", OPT_METRICS_LABELS, "LIST", 0, "Per-process labels of the --metrics "
-	  "series: pid, command (the command line), pid,command, or none (default: none; each "
+	  "and --metrics-listen series: pid, command (the command line), pid,command, or none (default: none; each "
 	  "pid or command line makes new series, so keep them off for a long --all)", 2 },
 	{ "layout", OPT_LAYOUT, "FILE", 0,
 	  "Struct offsets for what the build itself does not prove (key = value lines; "
@@ -166,6 +171,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_TRACE: o->trace_path = arg; break;
 	case OPT_METRICS: o->metrics_path = arg; break;
+	case OPT_METRICS_LISTEN: o->metrics_listen = arg; break;
 	case OPT_METRICS_LABELS:
 		if (metrics__parse_labels(arg, &o->metrics_labels))
 			argp_error(state, "invalid --metrics-labels '%s': expected pid, command, "
@@ -242,12 +248,16 @@ static const char *check_combination(const struct cli_opts *o)
 			return "--replay analyses a file: it takes no -p, --lib, --record or --duration";
 		if (o->interval_s)
 			return "--replay has no live view: it takes no -i (--trace and --metrics work)";
+		if (o->metrics_listen)
+			return "--metrics-listen serves a live run: --replay takes --metrics FILE";
 		break;
 	}
-	if (o->mode == MODE_LIST_PROBES && (o->interval_s || o->trace_path || o->metrics_path))
-		return "--list-probes traces nothing: it takes no -i, --trace or --metrics";
-	if (o->metrics_labels_given && !o->metrics_path)
-		return "--metrics-labels goes with --metrics FILE";
+	if (o->mode == MODE_LIST_PROBES &&
+	    (o->interval_s || o->trace_path || o->metrics_path || o->metrics_listen))
+		return "--list-probes traces nothing: it takes no -i, --trace, --metrics or "
+		       "--metrics-listen";
+	if (o->metrics_labels_given && !o->metrics_path && !o->metrics_listen)
+		return "--metrics-labels goes with --metrics FILE or --metrics-listen ADDR:PORT";
 	return NULL;
 }
 

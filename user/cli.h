@@ -36,6 +36,7 @@ struct cli_opts {
 	double interval_s;       /* -i: live view period; 0 without -i */
 	const char *trace_path;  /* --trace: Perfetto / Chrome trace-event JSON */
 	const char *metrics_path; /* --metrics: Prometheus text format file */
+	const char *metrics_listen; /* --metrics-listen ADDR:PORT: serve GET /metrics */
 	unsigned metrics_labels; /* --metrics-labels: enum metrics_label bits, 0: none */
 	bool metrics_labels_given;
 	const char *run_as_user; /* --user: run mode's command runs as this user */

@@ -6,6 +6,7 @@
 #include "pipeline/exports.h"
 #include "report/live_view.h"
 #include "report/metrics.h"
+#include "report/metrics_server.h"
 #include "report/trace_export.h"
 #include "model/verdict.h"
 
@@ -14,8 +15,10 @@ struct exports {
 	uint32_t checks;
 	struct live_view *view;
 	struct trace_export *trace;
+	struct metrics_server *server; /* --metrics-listen */
 	double period_s, next_s;
 	bool metrics_failed;      /* said once; the final write says it again */
+	bool publish_failed;      /* --metrics-listen: said once */
 };
 
 /* The live view shares stdout with the report, unless --json - has it. */
@@ -35,7 +38,7 @@ int exports__new(const struct cli_opts *opts, uint32_t checks, double start_s,
 	int err = 0;
 
 	*out = NULL;
-	if (!opts->interval_s && !opts->trace_path && !opts->metrics_path)
+	if (!opts->interval_s && !opts->trace_path && !opts->metrics_path && !opts->metrics_listen)
 		return 0;
 	x = calloc(1, sizeof(*x));
 	if (!x)
@@ -48,6 +51,8 @@ int exports__new(const struct cli_opts *opts, uint32_t checks, double start_s,
 		err = open_view(x, start_s);
 	if (!err && opts->trace_path && !(x->trace = trace_export__new(checks)))
 		err = -ENOMEM;
+	if (!err && opts->metrics_listen)
+		err = metrics_server__start(&x->server);
 	if (err) {
 		exports__free(x);
 		return err;
@@ -62,6 +67,7 @@ void exports__free(struct exports *x)
 		return;
 	live_view__free(x->view);
 	trace_export__free(x->trace);
+	metrics_server__free(x->server);
 	free(x);
 }
 
@@ -71,9 +77,37 @@ void exports__event(struct exports *x, struct tracker *t, const struct ttleak_ev
 		trace_export__event(x->trace, t, ev);
 }
 
+static bool period_due(const struct exports *x, double now_s)
+{
+	return (x->view || x->opts->metrics_path) && now_s >= x->next_s;
+}
+
 bool exports__due(const struct exports *x, double now_s)
 {
-	return x && (x->view || x->opts->metrics_path) && now_s >= x->next_s;
+	return x && (period_due(x, now_s) || metrics_server__wanted(x->server));
+}
+
+/* The text a scrape of --metrics-listen gets; said once if it cannot be made. */
+static void publish_metrics(struct exports *x, const struct run_info *run,
+			    const struct tracker_results *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int err = f ? metrics__format(f, run, r, x->opts->metrics_labels) : -ENOMEM;
+
+	if (f && fclose(f))
+		err = -ENOMEM;
+	if (err) {
+		free(text);
+		text = NULL;
+		len = 0;
+	}
+	if (err && !x->publish_failed)
+		fprintf(stderr, "ttleak-bpf: --metrics-listen: out of memory formatting metrics\n");
+	x->publish_failed = err != 0;
+	if (text)
+		metrics_server__publish(x->server, text, len);
 }
 
 static int write_metrics(struct exports *x, const struct run_info *run,
@@ -93,17 +127,22 @@ void exports__tick(struct exports *x, struct tracker *t, const struct run_info *
 		   double now_s)
 {
 	struct tracker_results *r;
+	bool periodic;
 
 	if (!exports__due(x, now_s))
 		return;
+	periodic = period_due(x, now_s);
 	/* Whole periods from the start, so frames do not drift with load. */
-	while (x->next_s <= now_s)
+	while (periodic && x->next_s <= now_s)
 		x->next_s += x->period_s;
 	r = verdict__results(t, x->checks);
-	if (x->view)
+	if (periodic && x->view)
 		live_view__show(x->view, run, r, now_s);
-	if (x->opts->metrics_path)
+	if (periodic && x->opts->metrics_path)
 		write_metrics(x, run, r);
+	/* A scrape waits for this: only then are the values formatted. */
+	if (metrics_server__wanted(x->server))
+		publish_metrics(x, run, r);
 	tracker_results__free(r);
 }
 
@@ -114,9 +153,11 @@ int exports__finish(struct exports *x, struct tracker *t, const struct run_info 
 	char err[512];
 	int ret = 0;
 
-	if (!x || (!x->trace && !x->opts->metrics_path))
+	if (!x || (!x->trace && !x->opts->metrics_path && !x->server))
 		return 0;
 	r = verdict__results(t, x->checks);
+	if (x->server)
+		publish_metrics(x, run, r); /* the final values, until the tracer exits */
 	if (x->opts->metrics_path) {
 		x->metrics_failed = false; /* the last word must be said */
 		ret = write_metrics(x, run, r);
