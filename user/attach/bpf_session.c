@@ -35,6 +35,7 @@
 #include "attach/process_vtables.h"
 #include "report/report_text.h"
 #include "elf/stacks.h"
+#include "attach/stack_mode.h"
 #include "attach/target.h"
 #include "model/tracker.h"
 #include "model/verdict.h"
@@ -67,6 +68,13 @@ static void install_signal_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* --stacks=dwarf: the stack a thread's next allocation event refers to. */
+struct pending_stack {
+	UT_hash_handle hh;
+	uint32_t tid;
+	int32_t stack_id;
+};
+
 /* A process whose device vtables were announced (announce_process). */
 struct announced {
 	UT_hash_handle hh;
@@ -88,6 +96,8 @@ struct session {
 	struct event_log_writer *log;
 	struct loader *loader;
 	struct stack_store *stacks; /* --stacks */
+	enum ttleak_stack_mode stack_mode;
+	struct pending_stack *pending; /* --stacks=dwarf, by thread */
 	struct exports *exports;  /* -i, --trace, --metrics */
 	struct run_info run;
 	struct process_label *labels;
@@ -270,9 +280,50 @@ static void announce_process(struct session *s, const struct ttleak_event *ev)
 	deliver(s, &info);
 }
 
-static void on_event(const struct ttleak_event *ev, void *ctx)
+/* --stacks=dwarf: unwind a stack copy now, while its process surely still
+ * maps what it ran, and keep its id for the event that follows it. */
+static void on_ustack(const struct ttleak_ustack *u, size_t size, void *ctx)
 {
 	struct session *s = ctx;
+	struct pending_stack *p;
+	int32_t id;
+
+	if (!s->stacks || stack_store__add_sample(s->stacks, u, size, &id))
+		return;
+	HASH_FIND(hh, s->pending, &u->tid, sizeof(u->tid), p);
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return;
+		p->tid = u->tid;
+		HASH_ADD(hh, s->pending, tid, sizeof(p->tid), p);
+	}
+	p->stack_id = id;
+}
+
+/* The event with the id of the stack copy its thread sent just before. */
+static const struct ttleak_event *with_ustack(struct session *s, const struct ttleak_event *ev,
+					      struct ttleak_event *copy)
+{
+	struct pending_stack *p;
+
+	if (!(ev->flags & TTLEAK_F_USTACK))
+		return ev;
+	*copy = *ev;
+	copy->stack_id = -1;
+	HASH_FIND(hh, s->pending, &ev->tid, sizeof(ev->tid), p);
+	if (p) {
+		copy->stack_id = p->stack_id;
+		p->stack_id = -1;
+	}
+	return copy;
+}
+
+static void on_event(const struct ttleak_event *raw, void *ctx)
+{
+	struct session *s = ctx;
+	struct ttleak_event copy;
+	const struct ttleak_event *ev = with_ustack(s, raw, &copy);
 
 	announce_process(s, ev);
 	if (ev->flags & TTLEAK_F_NEW_PROCESS) {
@@ -282,7 +333,7 @@ static void on_event(const struct ttleak_event *ev, void *ctx)
 	}
 	if (ev->kind == TTLEAK_EV_PROCESS_EXIT)
 		note_exit(s, ev->tgid);
-	if (ev->stack_id >= 0 && s->stacks)
+	if (ev->stack_id >= 0 && s->stacks && s->stack_mode == TTLEAK_STACKS_FP)
 		capture_stack(s, ev);
 	deliver(s, ev);
 }
@@ -309,6 +360,8 @@ static void fill_run_info(struct session *s)
 	run->labels = s->labels;
 	run->n_labels = s->n_labels;
 	run->stacks = s->stacks;
+	run->stack_mode = s->stack_mode;
+	run->stack_bytes = s->opts->stack_bytes;
 	/* Printed above only when the final report goes to the same stdout. */
 	run->reported = s->opts->output_path ? NULL : s->reported;
 	run->n_reported = s->opts->output_path ? 0 : s->n_reported;
@@ -430,7 +483,8 @@ static int open_loader(struct session *s)
 		.filter = filters[s->opts->mode], .pid = s->target.pid,
 		.lib_path = s->target.host_path, .layout = &s->layout, .plan = &s->plan,
 		.ringbuf_bytes = s->opts->ringbuf_bytes, .on_event = on_event, .ctx = s,
-		.stacks = s->opts->stacks,
+		.stacks = s->stack_mode, .stack_bytes = s->opts->stack_bytes,
+		.on_ustack = on_ustack,
 	};
 	enum loader_failure failure;
 	char err[512];
@@ -502,6 +556,11 @@ static int start(struct session *s, int *pidfd)
 		fprintf(stderr, "ttleak-bpf: attached %zu probes (%s, era %s)%s\n",
 			s->run.probes_attached, s->target.mapped_path, s->plan.generation,
 			s->opts->mode == MODE_RUN ? "" : "; Ctrl-C to stop and report");
+	if (!s->opts->quiet && s->stack_mode == TTLEAK_STACKS_DWARF)
+		fprintf(stderr, "ttleak-bpf: stacks: dwarf (%u bytes of stack per allocation, "
+			"unwound with the code's CFI)\n", s->opts->stack_bytes);
+	else if (!s->opts->quiet && s->stack_mode == TTLEAK_STACKS_FP)
+		fprintf(stderr, "ttleak-bpf: stacks: fp (frame-pointer walk)\n");
 	if (s->opts->mode == MODE_RUN) {
 		if (child__release(&s->child, s->opts->command, err, sizeof(err))) {
 			fprintf(stderr, "ttleak-bpf: %s\n", err);
@@ -557,6 +616,16 @@ static void free_announced(struct session *s)
 	}
 }
 
+static void free_pending(struct session *s)
+{
+	struct pending_stack *p, *tmp;
+
+	HASH_ITER(hh, s->pending, p, tmp) {
+		HASH_DEL(s->pending, p);
+		free(p);
+	}
+}
+
 static void session_free(struct session *s)
 {
 	if (s->log)
@@ -571,6 +640,7 @@ static void session_free(struct session *s)
 	free(s->exited);
 	free(s->reported);
 	free_announced(s);
+	free_pending(s);
 	target__close(&s->target);
 	proc_identity__close(&s->identity);
 	bpf_libraries__free(s->libs);
@@ -592,6 +662,8 @@ int bpf_session__run(const struct cli_opts *opts)
 	if (status)
 		goto out;
 	s.tracker = tracker__new(&topts);
+	s.stack_mode = stack_mode__choose(opts->stacks, opts->mode == MODE_ALL ? NULL :
+					  s.target.host_path, &s.plan);
 	if (opts->stacks)
 		s.stacks = stack_store__new();
 	if (opts->stacks && !s.stacks) {
