@@ -22,11 +22,11 @@ import time
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import attach, event_rate, per_event, placement, table, tracker, workload  # noqa: E402
+from harness import attach, event_rate, per_event, placement, stacks, table, tracker, workload  # noqa: E402
 from harness.paths import REPO, Build  # noqa: E402
 from harness.procs import BenchError  # noqa: E402
 
-SECTIONS = ("placement", "per_event", "workload", "event_rate", "tracker", "attach")
+SECTIONS = ("placement", "per_event", "workload", "event_rate", "tracker", "attach", "stacks")
 
 
 def environment():
@@ -90,6 +90,8 @@ def run_sections(args, build, script):
     if "placement" in want:
         section("placement_live", placement.live, build, r["placement_survey"],
                 min(rounds, 3), args.scale / 2, log)
+    if "stacks" in want:
+        section("stacks", stacks.run, build, rounds, args.scale, log)
     r["section_seconds"] = timings
     return r
 
@@ -109,6 +111,8 @@ def render(r):
     if "placement_cost" in r:
         lines += table.placement(r.get("placement_cost"), r.get("placement_survey"),
                                  r.get("placement_live")) + [""]
+    if "stacks" in r:
+        lines += table.stacks(r["stacks"]) + [""]
     lines += table.goals(r)
     return "\n".join(lines)
 

@@ -47,8 +47,10 @@ const volatile __s32 mesh_impl_offset = -1;
 const volatile __s32 mesh_id_offset = -1;
 /* Bytes of a device object read at once: vptr, id_, the mesh pimpl. */
 const volatile __u32 dev_span = 32;
-/* --stacks: capture the user stack of buffer and CB allocations. */
-const volatile bool capture_stacks = false;
+/* --stacks: capture the user stack of buffer and CB allocations
+ * (enum ttleak_stack_mode); with TTLEAK_STACKS_DWARF, stack_bytes of it. */
+const volatile __u32 capture_stacks = TTLEAK_STACKS_OFF;
+const volatile __u32 stack_bytes = TTLEAK_STACK_BYTES_DEFAULT;
 /* Wake user space only when this much is queued, so bursts cost one wake-up;
  * the loader polls with a short timeout to pick up the rest. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
@@ -70,6 +72,21 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, TTLEAK_MAX_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
+
+/* --stacks=dwarf: where a stack copy is assembled before it goes into the
+ * ring buffer with its exact size (a reservation's size must be a constant).
+ * One entry per CPU (the loader sizes it); slack past the largest copy
+ * lets every chunk's bounds be checked against constants. */
+struct ustack_scratch {
+	__u8 bytes[sizeof(struct ttleak_ustack) + TTLEAK_STACK_BYTES_MAX + 8192];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ustack_scratch);
+} ustack_scratch SEC(".maps");
 
 /* Processes traced (TTLEAK_FILTER_TREE: user space seeds the command's pid, forks
  * add children) or seen (TTLEAK_FILTER_ALL). The value (enum ttleak_tgid_state)
@@ -138,11 +155,92 @@ static __always_inline struct ttleak_event *event_reserve(__u8 kind)
 	return e;
 }
 
-/* An event of the current process, if it is traced. */
-static __always_inline struct ttleak_event *event_begin(__u8 kind, struct pt_regs *ctx)
+/* The user stack from sp up, page by page: only the page where the stack
+ * ends faults, and what came before it is kept. Bytes copied. */
+static __always_inline __u32 copy_user_stack(__u8 *dst, __u64 sp)
+{
+	__u32 done = 0, chunk, left;
+	int i;
+
+	for (i = 0; i < TTLEAK_STACK_BYTES_MAX / 4096 + 1; i++) {
+		if (done >= stack_bytes || done > TTLEAK_STACK_BYTES_MAX - 1)
+			break;
+		chunk = 4096 - ((sp + done) & 4095);
+		left = stack_bytes - done;
+		if (chunk > left)
+			chunk = left;
+		/* done < TTLEAK_STACK_BYTES_MAX and chunk <= 4096 hold, but the
+		 * verifier must see bounds on every path: masks (the scratch has
+		 * the slack), kept by barriers from the compiler, which knows
+		 * they change nothing. */
+		barrier_var(chunk);
+		chunk &= 8191;
+		barrier_var(done);
+		done &= TTLEAK_STACK_BYTES_MAX - 1;
+		if (bpf_probe_read_user(dst + done, chunk, (const void *)(sp + done)))
+			break;
+		done += chunk;
+	}
+	return done;
+}
+
+/* --stacks=dwarf: the registers at entry and the stack above sp, sent just
+ * before the event (same thread, so user space pairs them). */
+static __always_inline bool send_ustack(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 cpu = bpf_get_smp_processor_id(), size;
+	struct ustack_scratch *s;
+	struct ttleak_ustack *u;
+
+	s = bpf_map_lookup_elem(&ustack_scratch, &cpu);
+	if (!s)
+		return false;
+	u = (struct ttleak_ustack *)s->bytes;
+	u->ts_ns = bpf_ktime_get_ns();
+	u->tgid = id >> 32;
+	u->tid = (__u32)id;
+	u->kind = TTLEAK_REC_USTACK;
+	u->regs[0] = ctx->ax;
+	u->regs[1] = ctx->dx;
+	u->regs[2] = ctx->cx;
+	u->regs[3] = ctx->bx;
+	u->regs[4] = ctx->si;
+	u->regs[5] = ctx->di;
+	u->regs[6] = ctx->bp;
+	u->regs[TTLEAK_UREG_SP] = ctx->sp;
+	u->regs[8] = ctx->r8;
+	u->regs[9] = ctx->r9;
+	u->regs[10] = ctx->r10;
+	u->regs[11] = ctx->r11;
+	u->regs[12] = ctx->r12;
+	u->regs[13] = ctx->r13;
+	u->regs[14] = ctx->r14;
+	u->regs[15] = ctx->r15;
+	u->regs[TTLEAK_UREG_IP] = ctx->ip;
+	size = copy_user_stack(s->bytes + sizeof(*u), ctx->sp);
+	if (!size || size > TTLEAK_STACK_BYTES_MAX) {
+		__sync_fetch_and_add(&stack_errors[TTLEAK_STACK_FAULT], 1);
+		return false;
+	}
+	u->size = size;
+	/* Stack copies may use half the ring at most: the events come first. */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*u) + size >
+	    bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 2 ||
+	    bpf_ringbuf_output(&events, s, sizeof(*u) + size, BPF_RB_NO_WAKEUP)) {
+		__sync_fetch_and_add(&stack_errors[TTLEAK_STACK_SAMPLE_DROPPED], 1);
+		return false;
+	}
+	return true;
+}
+
+/* An event of the current process, if it is traced; `stacked`: an
+ * allocation, whose stack --stacks=dwarf sends first. */
+static __always_inline struct ttleak_event *event_begin(__u8 kind, struct pt_regs *ctx,
+							bool stacked)
 {
 	struct ttleak_event *e;
-	bool first;
+	bool first, sent = false;
 
 	if (!admit(bpf_get_current_pid_tgid() >> 32, &first))
 		return NULL;
@@ -150,11 +248,15 @@ static __always_inline struct ttleak_event *event_begin(__u8 kind, struct pt_reg
 		__sync_fetch_and_add(&unarmed_events, 1);
 		return NULL;
 	}
+	if (stacked && capture_stacks == TTLEAK_STACKS_DWARF)
+		sent = send_ustack(ctx);
 	e = event_reserve(kind);
 	if (!e)
 		return NULL;
 	if (first)
 		e->flags |= TTLEAK_F_NEW_PROCESS;
+	if (sent)
+		e->flags |= TTLEAK_F_USTACK;
 	e->probe_ip = PT_REGS_IP(ctx);
 	return e;
 }
@@ -225,11 +327,12 @@ static __always_inline void read_device(struct ttleak_event *e, const void *devi
 	e->mesh_id = read_mesh_id(raw, device);
 }
 
+/* --stacks=fp: the kernel's frame-pointer walk, deduplicated in the map. */
 static __always_inline void capture_stack(struct ttleak_event *e, void *ctx)
 {
 	long id;
 
-	if (!capture_stacks)
+	if (capture_stacks != TTLEAK_STACKS_FP)
 		return;
 	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	if (id >= 0) {
@@ -285,7 +388,7 @@ static __always_inline void read_buffer(struct ttleak_event *e, const void *buff
 SEC("uprobe")
 int BPF_KPROBE(buffer_alloc, void *graph_tracker, const void *buffer)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_ALLOC, ctx);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_ALLOC, ctx, true);
 
 	if (!e)
 		return 0;
@@ -300,7 +403,7 @@ int BPF_KPROBE(buffer_alloc, void *graph_tracker, const void *buffer)
 SEC("uprobe")
 int BPF_KPROBE(buffer_free, void *allocator, const void *buffer)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_FREE, ctx);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_FREE, ctx, false);
 
 	if (!e)
 		return 0;
@@ -317,7 +420,7 @@ int BPF_KPROBE(buffer_free, void *allocator, const void *buffer)
 SEC("uprobe")
 int BPF_KPROBE(allocator_reset, void *allocator)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_ALLOCATOR_RESET, ctx);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_ALLOCATOR_RESET, ctx, false);
 
 	if (!e)
 		return 0;
@@ -332,7 +435,7 @@ int BPF_KPROBE(allocator_reset, void *allocator)
 SEC("uprobe")
 int BPF_KPROBE(cb_layout, void *program, const void *device)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_LAYOUT, ctx);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_LAYOUT, ctx, false);
 
 	if (!e)
 		return 0;
@@ -349,7 +452,7 @@ SEC("uprobe")
 int cb_alloc(struct pt_regs *ctx)
 {
 	const void *device = (const void *)ctx->r9; /* 6th argument, x86-64 SysV */
-	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_ALLOC, ctx);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_ALLOC, ctx, true);
 
 	if (!e)
 		return 0;
@@ -367,7 +470,7 @@ int cb_alloc(struct pt_regs *ctx)
 SEC("uprobe")
 int BPF_KPROBE(cb_dealloc, void *graph_tracker, const void *device)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC, ctx);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC, ctx, false);
 
 	if (!e)
 		return 0;
@@ -380,7 +483,7 @@ int BPF_KPROBE(cb_dealloc, void *graph_tracker, const void *device)
 SEC("uprobe")
 int BPF_KPROBE(cb_dealloc_all, void *graph_tracker)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC, ctx);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC, ctx, false);
 
 	if (!e)
 		return 0;
@@ -393,7 +496,7 @@ int BPF_KPROBE(cb_dealloc_all, void *graph_tracker)
 SEC("uprobe")
 int BPF_KPROBE(program_destroy, void *program)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_PROGRAM_DESTROY, ctx);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_PROGRAM_DESTROY, ctx, false);
 
 	if (!e)
 		return 0;
@@ -407,7 +510,7 @@ int BPF_KPROBE(program_destroy, void *program)
 SEC("uprobe")
 int BPF_KPROBE(device_close, const void *device)
 {
-	struct ttleak_event *e = event_begin(TTLEAK_EV_DEVICE_CLOSE, ctx);
+	struct ttleak_event *e = event_begin(TTLEAK_EV_DEVICE_CLOSE, ctx, false);
 
 	if (!e)
 		return 0;

@@ -46,18 +46,55 @@ enum ttleak_event_flags {
 	TTLEAK_F_CB_GLOBAL = 1 << 1,  /* CB is globally allocated (backed by a buffer) */
 	TTLEAK_F_NO_DEVICE = 1 << 2,  /* track_deallocate_cb() of a generation without a device */
 	TTLEAK_F_NEW_PROCESS = 1 << 3,/* first event of this process: name it while it lives */
+	TTLEAK_F_USTACK = 1 << 4,     /* a struct ttleak_ustack of this thread came just before */
+};
+
+/* How --stacks captures a stack (capture_stacks in bpf/ttleak.bpf.c). */
+enum ttleak_stack_mode {
+	TTLEAK_STACKS_OFF = 0,
+	TTLEAK_STACKS_FP = 1,         /* the kernel walks frame pointers into the stack map */
+	TTLEAK_STACKS_DWARF = 2,      /* registers and a slice of the stack, unwound in user space */
 };
 
 /* Why an allocation stack could not be captured (--stacks); counted in .bss.
  * The event itself is still delivered, with stack_id -1. */
 enum ttleak_stack_error {
 	TTLEAK_STACK_MAP_FULL = 0,    /* stack map full, or a hash collision with another stack */
-	TTLEAK_STACK_FAULT,           /* the user stack could not be walked */
+	TTLEAK_STACK_FAULT,           /* the user stack could not be walked, or not copied at all */
+	TTLEAK_STACK_SAMPLE_DROPPED,  /* --stacks=dwarf: no ring-buffer room for the stack copy */
 	TTLEAK_STACK_ERROR_MAX
 };
 
 #define TTLEAK_MAX_STACK_DEPTH 127    /* kernel limit for one stack map entry */
 
+/* --stacks=dwarf: bytes of user stack copied per allocation, at most. */
+#define TTLEAK_STACK_BYTES_MAX 65536
+#define TTLEAK_STACK_BYTES_DEFAULT 8192
+
+/* x86-64 registers in DWARF numbering (0 rax .. 15 r15, 16 the return
+ * address column: rip), as the unwinder takes them. */
+#define TTLEAK_UREGS 17
+#define TTLEAK_UREG_SP 7
+#define TTLEAK_UREG_IP 16
+
+/* The kind of a ring-buffer record that is not an event: the stack copy of
+ * --stacks=dwarf, sent just before the allocation event it belongs to (that
+ * event has TTLEAK_F_USTACK). Never in event logs. */
+#define TTLEAK_REC_USTACK 0x80
+
+/* The registers at the probed function's entry and the stack above sp:
+ * `size` bytes from regs[TTLEAK_UREG_SP] (fewer than asked when the stack
+ * ends sooner). Its first fields sit where struct ttleak_event has them. */
+struct ttleak_ustack {
+	__u64 ts_ns;
+	__u32 tgid;
+	__u32 tid;
+	__u8 kind;         /* TTLEAK_REC_USTACK */
+	__u8 pad[3];
+	__u32 size;        /* bytes of data[] copied */
+	__u64 regs[TTLEAK_UREGS];
+	__u8 data[];
+};
 /* Why the BPF side could not deliver an event; counted in .bss, always reported. */
 enum ttleak_drop_reason {
 	TTLEAK_DROP_RINGBUF_FULL = 0,

@@ -53,6 +53,7 @@ enum {
 	OPT_ALL,
 	OPT_IMPORT_PROBE,
 	OPT_STACKS,
+	OPT_STACK_BYTES,
 	OPT_TRACE,
 	OPT_METRICS,
 	OPT_METRICS_LABELS,
@@ -83,9 +84,13 @@ static const struct argp_option options[] = {
 	{ "list-probes", OPT_LIST_PROBES, NULL, 0,
 	  "List the runtime functions each probe resolves to in --lib or PID's library, "
 	  "and what a missing one disables; needs no root", 2 },
-	{ "stacks", OPT_STACKS, NULL, 0, "Capture the user stack of every buffer and CB "
-	  "allocation and group findings by allocation site (costs a stack walk per "
-	  "allocation; needs frame pointers for full stacks, see docs/usage.md)", 2 },
+	{ "stacks", OPT_STACKS, "MODE", OPTION_ARG_OPTIONAL, "Capture the user stack of every "
+	  "buffer and CB allocation and group findings by allocation site. MODE: fp (walk frame "
+	  "pointers in the kernel), dwarf (copy registers and the top of the stack, unwind them "
+	  "with the code's CFI: builds without frame pointers), auto (the default: fp when the "
+	  "probed functions keep frame pointers, else dwarf); see docs/usage.md", 2 },
+	{ "stack-bytes", OPT_STACK_BYTES, "N", 0, "--stacks=dwarf: bytes of user stack copied "
+	  "per allocation, 512 to 65536 (default 8192); deeper callers are cut off", 2 },
 	{ "interval", 'i', "SEC", 0, "Live view: every SEC seconds print live memory per process "
 	  "and device, its change, alloc/free rates and findings so far; redrawn in place on a "
 	  "terminal, timestamped blocks when piped (e.g. -i 2)", 2 },
@@ -120,6 +125,24 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages, including the verifier log", 4 },
 	{ 0 },
 };
+
+/* --stacks's optional value; none means auto. */
+static int parse_stacks(const char *arg, enum cli_stacks *out)
+{
+	static const char *const names[] = { [STACKS_FP] = "fp", [STACKS_DWARF] = "dwarf",
+					      [STACKS_AUTO] = "auto" };
+	size_t i;
+
+	for (i = STACKS_FP; arg && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(arg, names[i]) == 0) {
+			*out = (enum cli_stacks)i;
+			return 0;
+		}
+	if (arg)
+		return -1;
+	*out = STACKS_AUTO;
+	return 0;
+}
 
 static int parse_long(const char *text, long min, long max, long *out)
 {
@@ -198,7 +221,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "4294967296, e.g. 1000000", arg);
 		o->max_live = (uint64_t)v;
 		break;
-	case OPT_STACKS: o->stacks = true; break;
+	case OPT_STACKS:
+		if (parse_stacks(arg, &o->stacks))
+			argp_error(state, "invalid --stacks '%s': expected fp, dwarf or auto", arg);
+		break;
+	case OPT_STACK_BYTES:
+		if (parse_long(arg, 512, TTLEAK_STACK_BYTES_MAX, &v))
+			argp_error(state, "invalid --stack-bytes '%s': expected 512 to %d",
+				   arg, TTLEAK_STACK_BYTES_MAX);
+		o->stack_bytes = (uint32_t)v;
+		break;
 	case OPT_IMPORT_PROBE: o->import_module = arg; break;
 	case OPT_USER: o->run_as_user = arg; break;
 	case OPT_AS_ROOT: o->as_root = true; break;
@@ -269,6 +301,7 @@ int cli__parse(int argc, char **argv, struct cli_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->ringbuf_bytes = TTLEAK_RINGBUF_DEFAULT;
+	o->stack_bytes = TTLEAK_STACK_BYTES_DEFAULT;
 	o->max_live = TRACKER_MAX_LIVE_DEFAULT;
 	/* argp exits 64 on usage errors and 0 on --help; we want 2 and 0. */
 	argp_err_exit_status = EXIT_USAGE;

@@ -16,6 +16,14 @@ enum cli_mode {
 	MODE_REPLAY,      /* --replay FILE */
 };
 
+/* --stacks: off, or how allocation stacks are captured (docs/usage.md). */
+enum cli_stacks {
+	STACKS_OFF = 0,
+	STACKS_FP,        /* the kernel walks frame pointers */
+	STACKS_DWARF,     /* registers and a stack slice, unwound with the CFI in user space */
+	STACKS_AUTO,      /* fp when the probed functions keep frame pointers, else dwarf */
+};
+
 struct cli_opts {
 	enum cli_mode mode;
 	int pid;                 /* 0 when not given */
@@ -32,7 +40,8 @@ struct cli_opts {
 	bool allow_drops;
 	bool quiet;
 	bool verbose;
-	bool stacks;             /* --stacks */
+	enum cli_stacks stacks;  /* --stacks[=MODE] */
+	uint32_t stack_bytes;    /* --stack-bytes: user stack copied per allocation (dwarf) */
 	double interval_s;       /* -i: live view period; 0 without -i */
 	const char *trace_path;  /* --trace: Perfetto / Chrome trace-event JSON */
 	const char *metrics_path; /* --metrics: Prometheus text format file */

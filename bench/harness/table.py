@@ -175,3 +175,16 @@ def goals(r):
     if a:
         out.append(f"   5. attach under 0.5 s: {yes(a['goal_met'])}")
     return out
+
+
+def stacks(st):
+    out = [f"7. --stacks per allocation event on the frame-pointer build, ns per event; median "
+           f"[min..max] of {st['rounds']} rounds", f"   goal: {st['goal']}"]
+    rows = []
+    for key, r in st["rows"].items():
+        n = r["ns_per_event"]
+        rows.append([key, fmt(n["no stacks"]), fmt(n["fp"]), fmt(n["dwarf"]),
+                     fmt(r["dwarf_over_fp"], digits=2), yes(r["goal_met"])])
+    out += ["   " + l for l in grid(["event", "no stacks", "fp", "dwarf", "dwarf/fp", "goal"],
+                                    rows)]
+    return out

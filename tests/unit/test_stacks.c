@@ -3,6 +3,7 @@
  * the unit tests are built with -g) and libc, mapped from /proc/self/maps
  * and symbolized from the files. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -11,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <linux/types.h>
 #include "elf/stacks.h"
+#include "ttleak_event.h"
 
 __attribute__((noinline)) int probed_function_for_test(int x)
 {
@@ -82,11 +85,129 @@ static void test_library_and_unmapped_frames(void **state)
 	stack_store__free(s);
 }
 
+/* Where this thread's stack mapping ends above sp. */
+static uint64_t stack_end(uint64_t sp)
+{
+	unsigned long long lo, hi;
+	char line[512];
+	uint64_t end = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx-%llx", &lo, &hi) == 2 && sp >= lo && sp < hi)
+			end = hi;
+	if (f)
+		fclose(f);
+	return end;
+}
+
+/* The stack as the BPF side copies it: bytes from sp up, unchecked (they
+ * hold other frames' locals and, under AddressSanitizer, their redzones). */
+__attribute__((no_sanitize_address)) static void copy_stack(uint8_t *dst, uint64_t sp,
+							   size_t n)
+{
+	const volatile uint8_t *src = (const volatile uint8_t *)(uintptr_t)sp;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = src[i];
+}
+
+/* Registers at an instruction of this function, as a uprobe sees them at
+ * its own: the ones the CFI may need (callee-saved, sp, ip). */
+__attribute__((noinline)) static size_t capture_here(struct ttleak_ustack *u, size_t max)
+{
+	__u64 *r = u->regs;
+	size_t n;
+
+	__asm__ volatile("mov %%rbx, 24(%0)\n\t"
+			 "mov %%rbp, 48(%0)\n\t"
+			 "mov %%rsp, 56(%0)\n\t"
+			 "mov %%r12, 96(%0)\n\t"
+			 "mov %%r13, 104(%0)\n\t"
+			 "mov %%r14, 112(%0)\n\t"
+			 "mov %%r15, 120(%0)\n\t"
+			 "lea 0(%%rip), %%rax\n\t"
+			 "mov %%rax, 128(%0)\n\t"
+			 : : "r"(r) : "rax", "memory");
+	n = stack_end(r[TTLEAK_UREG_SP]) - r[TTLEAK_UREG_SP];
+	n = n < max ? n : max;
+	copy_stack(u->data, r[TTLEAK_UREG_SP], n);
+	u->size = (uint32_t)n;
+	return sizeof(*u) + n;
+}
+
+__attribute__((noinline)) static size_t caller_for_unwind(struct ttleak_ustack *u, size_t max)
+{
+	size_t size = capture_here(u, max);
+
+	__asm__ volatile("" ::: "memory"); /* no tail call: keep this frame */
+	return size;
+}
+
+/* The function, or a clone of it the compiler made (name.constprop.0). */
+static bool is_function(const struct stack_frame *f, const char *name)
+{
+	size_t len = strlen(name);
+
+	return f->symbol && strncmp(f->symbol, name, len) == 0 &&
+	       (f->symbol[len] == '\0' || f->symbol[len] == '.');
+}
+
+static bool has_symbol(const struct stack_frame *f, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (is_function(&f[i], name))
+			return true;
+	return false;
+}
+
+/* A copy of this thread's own registers and stack unwinds with the CFI to
+ * main; the same stack again gets the same id; a copy too short is cut and
+ * counted, with the entry frames still there. */
+static void test_unwinds_own_stack(void **state)
+{
+	struct stack_store *s = stack_store__new();
+	struct ttleak_ustack *u = calloc(1, sizeof(*u) + 65536);
+	const struct stack_frame *f;
+	struct stack_stats st;
+	int32_t id, again, short_id;
+	size_t size, n;
+
+	(void)state;
+	u->tgid = u->tid = (uint32_t)getpid();
+	size = caller_for_unwind(u, 65536);
+	assert_int_equal(stack_store__add_sample(s, u, size, &id), 0);
+	assert_int_equal(stack_store__add_sample(s, u, size, &again), 0);
+	assert_int_equal(id, again);
+	assert_int_equal(stack_store__add_sample(s, u, sizeof(*u) + 16, &short_id), 0);
+	assert_int_not_equal(short_id, id);
+	stack_store__symbolize(s);
+	f = stack_store__frames(s, (uint32_t)getpid(), id, &n);
+	assert_non_null(f);
+	assert_true(is_function(&f[0], "capture_here"));
+	assert_true(is_function(&f[1], "caller_for_unwind"));
+	assert_true(has_symbol(f, n, "test_unwinds_own_stack"));
+	assert_true(has_symbol(f, n, "main"));
+	f = stack_store__frames(s, (uint32_t)getpid(), short_id, &n);
+	assert_true(n >= 1);
+	assert_true(is_function(&f[0], "capture_here"));
+	stack_store__stats(s, &st);
+	assert_int_equal(st.captured, 2);
+	assert_int_equal(st.unwind_slice_ended, 1);
+	assert_int_equal(st.unwind_failed, 0);
+	free(u);
+	stack_store__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_functions_are_symbolized),
 		cmocka_unit_test(test_library_and_unmapped_frames),
+		cmocka_unit_test(test_unwinds_own_stack),
 	};
 
 	return cmocka_run_group_tests_name("stacks", tests, NULL, NULL);

@@ -32,6 +32,7 @@ struct loader {
 	size_t n_uprobes;
 	uint64_t probe_mask;
 	loader_event_fn on_event;
+	loader_ustack_fn on_ustack;
 	void *ctx;
 	const struct loader *shared; /* the first object, for the others */
 	struct loader *more[MAX_LIBRARIES]; /* the first object: the others */
@@ -128,10 +129,15 @@ static void configure(struct ttleak_bpf *skel, const struct loader_opts *o)
 	skel->rodata->dev_span = device_span(lay);
 	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 16;
 	skel->rodata->capture_stacks = o->stacks;
+	skel->rodata->stack_bytes = o->stack_bytes;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
-	/* Each stack entry is ~1 KiB of kernel memory: only when asked for. */
-	if (!o->stacks)
+	/* Each stack entry is ~1 KiB of kernel memory, each scratch copy 72 KiB:
+	 * only for the mode that uses them. */
+	if (o->stacks != TTLEAK_STACKS_FP)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
+	if (o->stacks == TTLEAK_STACKS_DWARF)
+		bpf_map__set_max_entries(skel->maps.ustack_scratch,
+					 (uint32_t)libbpf_num_possible_cpus());
 }
 
 /* The capabilities every attaching mode needs (docs/permissions.md). */
@@ -226,6 +232,12 @@ static int handle_ringbuf(void *ctx, void *data, size_t size)
 {
 	struct loader *l = ctx;
 
+	if (size >= sizeof(struct ttleak_ustack) &&
+	    ((const struct ttleak_ustack *)data)->kind == TTLEAK_REC_USTACK) {
+		if (l->on_ustack)
+			l->on_ustack(data, size, l->ctx);
+		return 0;
+	}
 	if (size < sizeof(struct ttleak_event))
 		return 0;
 	l->on_event(data, l->ctx);
@@ -275,6 +287,7 @@ static struct loader *open_object(const struct loader_opts *o, const struct load
 		return NULL;
 	}
 	l->on_event = o->on_event;
+	l->on_ustack = o->on_ustack;
 	l->ctx = o->ctx;
 	if (!environment_ok(err, errlen))
 		goto cleanup;

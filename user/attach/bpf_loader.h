@@ -18,6 +18,8 @@
 struct loader;
 
 typedef void (*loader_event_fn)(const struct ttleak_event *ev, void *ctx);
+/* --stacks=dwarf: a stack copy, `size` bytes in all, before its event. */
+typedef void (*loader_ustack_fn)(const struct ttleak_ustack *u, size_t size, void *ctx);
 
 enum loader_filter {
 	LOADER_TRACE_ALL,             /* every process that maps the library */
@@ -32,8 +34,10 @@ struct loader_opts {
 	const struct layout *layout;
 	const struct probe_plan *plan;
 	size_t ringbuf_bytes;         /* power of two, >= page size */
-	bool stacks;                  /* capture allocation stacks */
+	enum ttleak_stack_mode stacks; /* how allocation stacks are captured, if at all */
+	uint32_t stack_bytes;         /* TTLEAK_STACKS_DWARF: stack copied per allocation */
 	loader_event_fn on_event;
+	loader_ustack_fn on_ustack;   /* TTLEAK_STACKS_DWARF */
 	void *ctx;
 };
 

@@ -20,6 +20,7 @@
 #include "attach/privileges.h"
 #include "attach/session.h"
 #include "report/report_text.h"
+#include "attach/stack_mode.h"
 #include "model/verdict.h"
 
 #define POLL_MS 100
@@ -54,6 +55,13 @@ static void install_signal_handlers(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
+
+/* --stacks=dwarf: the stack a thread's next allocation event refers to. */
+struct pending_stack {
+	UT_hash_handle hh;
+	uint32_t tid;
+	int32_t stack_id;
+};
 
 /* A process whose device vtables were announced (announce_process). */
 struct announced {
@@ -146,9 +154,50 @@ static void announce_process(struct session *s, const struct ttleak_event *ev)
 	pipeline__event(s->pipeline, &info);
 }
 
-static void on_event(const struct ttleak_event *ev, void *ctx)
+/* --stacks=dwarf: unwind a stack copy now, while its process surely still
+ * maps what it ran, and keep its id for the event that follows it. */
+static void on_ustack(const struct ttleak_ustack *u, size_t size, void *ctx)
 {
 	struct session *s = ctx;
+	struct pending_stack *p;
+	int32_t id;
+
+	if (!s->stacks || stack_store__add_sample(s->stacks, u, size, &id))
+		return;
+	HASH_FIND(hh, s->pending, &u->tid, sizeof(u->tid), p);
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return;
+		p->tid = u->tid;
+		HASH_ADD(hh, s->pending, tid, sizeof(p->tid), p);
+	}
+	p->stack_id = id;
+}
+
+/* The event with the id of the stack copy its thread sent just before. */
+static const struct ttleak_event *with_ustack(struct session *s, const struct ttleak_event *ev,
+					      struct ttleak_event *copy)
+{
+	struct pending_stack *p;
+
+	if (!(ev->flags & TTLEAK_F_USTACK))
+		return ev;
+	*copy = *ev;
+	copy->stack_id = -1;
+	HASH_FIND(hh, s->pending, &ev->tid, sizeof(ev->tid), p);
+	if (p) {
+		copy->stack_id = p->stack_id;
+		p->stack_id = -1;
+	}
+	return copy;
+}
+
+static void on_event(const struct ttleak_event *raw, void *ctx)
+{
+	struct session *s = ctx;
+	struct ttleak_event copy;
+	const struct ttleak_event *ev = with_ustack(s, raw, &copy);
 
 	if (!s->pipeline)
 		return; /* set-up failed before tracing began; the loader is closing */
@@ -160,7 +209,7 @@ static void on_event(const struct ttleak_event *ev, void *ctx)
 	}
 	if (ev->kind == TTLEAK_EV_PROCESS_EXIT)
 		note_exit(s, ev->tgid);
-	if (ev->stack_id >= 0 && s->stacks)
+	if (ev->stack_id >= 0 && s->stacks && s->stack_mode == TTLEAK_STACKS_FP)
 		capture_stack(s, ev);
 	pipeline__event(s->pipeline, ev);
 }
@@ -187,6 +236,8 @@ static void fill_run_info(struct session *s)
 	run->labels = s->labels;
 	run->n_labels = s->n_labels;
 	run->stacks = s->stacks;
+	run->stack_mode = s->stack_mode;
+	run->stack_bytes = s->opts->stack_bytes;
 	/* Printed above only when the final report goes to the same stdout. */
 	run->reported = s->opts->output_path ? NULL : s->reported;
 	run->n_reported = s->opts->output_path ? 0 : s->n_reported;
@@ -290,7 +341,8 @@ static int open_loader(struct session *s)
 		.filter = s->mode->filter, .pid = s->target.pid,
 		.lib_path = s->target.host_path, .layout = &s->layout, .plan = &s->plan,
 		.ringbuf_bytes = s->opts->ringbuf_bytes, .on_event = on_event, .ctx = s,
-		.stacks = s->opts->stacks,
+		.stacks = s->stack_mode, .stack_bytes = s->opts->stack_bytes,
+		.on_ustack = on_ustack,
 	};
 	enum loader_failure failure;
 	char err[512];
@@ -334,6 +386,11 @@ static void say_attached(struct session *s)
 		fprintf(stderr, "ttleak-bpf: attached %zu probes (%s, era %s)%s\n",
 			s->run.probes_attached, s->target.mapped_path, s->plan.generation,
 			s->mode->attached_hint);
+	if (!s->opts->quiet && s->stack_mode == TTLEAK_STACKS_DWARF)
+		fprintf(stderr, "ttleak-bpf: stacks: dwarf (%u bytes of stack per allocation, "
+			"unwound with the code's CFI)\n", s->opts->stack_bytes);
+	else if (!s->opts->quiet && s->stack_mode == TTLEAK_STACKS_FP)
+		fprintf(stderr, "ttleak-bpf: stacks: fp (frame-pointer walk)\n");
 }
 
 static int start(struct session *s, int *pidfd)
@@ -381,6 +438,16 @@ static void free_announced(struct session *s)
 	}
 }
 
+static void free_pending(struct session *s)
+{
+	struct pending_stack *p, *tmp;
+
+	HASH_ITER(hh, s->pending, p, tmp) {
+		HASH_DEL(s->pending, p);
+		free(p);
+	}
+}
+
 static void session_free(struct session *s)
 {
 	/* Closing the loader delivers what is left in the ring buffer. */
@@ -393,6 +460,7 @@ static void session_free(struct session *s)
 	free(s->exited);
 	free(s->reported);
 	free_announced(s);
+	free_pending(s);
 	target__close(&s->target);
 	proc_identity__close(&s->identity);
 	bpf_libraries__free(s->libs);
@@ -407,6 +475,9 @@ int bpf_session__run(const struct cli_opts *opts)
 	status = s.mode->locate(&s);
 	if (status)
 		goto out;
+	/* --all loads one BPF object for every library: no one build to probe. */
+	s.stack_mode = stack_mode__choose(opts->stacks, s.mode->many_libraries ? NULL :
+					  s.target.host_path, &s.plan);
 	if (opts->stacks && !(s.stacks = stack_store__new())) {
 		fprintf(stderr, "ttleak-bpf: out of memory\n");
 		status = EXIT_UNCERTIFIED;

@@ -25,6 +25,7 @@
 
 struct session;
 struct announced;
+struct pending_stack;
 
 /*
  * Everything the three live modes do differently, so the session itself
@@ -36,6 +37,7 @@ struct session_mode {
 	bool signals_stop;          /* Ctrl-C ends the trace (run mode: it reaches the command) */
 	bool report_each_exit;      /* a report per process as it exits (--all) */
 	bool keeps_attach_rights;   /* attaches to library files found later (--all) */
+	bool many_libraries;        /* traces every library file found, not one (--all) */
 	const char *attached_hint;  /* after "attached N probes (...)" */
 	/* Find the library (and, but for --all, its probes and layout). */
 	int (*locate)(struct session *s);
@@ -73,6 +75,8 @@ struct session {
 	struct pipeline *pipeline; /* tracker, exports, event log */
 	struct loader *loader;
 	struct stack_store *stacks; /* --stacks */
+	enum ttleak_stack_mode stack_mode;
+	struct pending_stack *pending; /* --stacks=dwarf, by thread */
 	struct run_info run;
 	struct process_label *labels;
 	size_t n_labels;

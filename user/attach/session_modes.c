@@ -194,7 +194,7 @@ static const struct session_mode modes[] = {
 	},
 	[MODE_ALL] = {
 		.filter = LOADER_TRACE_ALL, .attached_mid_run = true, .signals_stop = true,
-		.report_each_exit = true, .keeps_attach_rights = true,
+		.report_each_exit = true, .keeps_attach_rights = true, .many_libraries = true,
 		.attached_hint = "; Ctrl-C to stop and report",
 		.locate = all_locate, .go = all_go,
 	},

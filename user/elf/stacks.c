@@ -10,6 +10,7 @@
 #include "elf/mapped_file.h"
 #include "attach/proc_maps.h"
 #include "elf/stacks.h"
+#include "elf/unwind.h"
 
 #include "elf/demangle.h"
 
@@ -28,6 +29,10 @@ struct process_maps {
 	struct mapping *v;
 	size_t n;
 	bool gone;              /* could not be read again: the process exited */
+	unsigned generation;    /* reads that found mappings */
+	struct unwinder *unwinder; /* --stacks=dwarf, for the mappings of unwinder_gen */
+	unsigned unwinder_gen;
+	bool unwinder_tried;
 };
 
 /* A module file, once per device and inode: the same path may name other
@@ -63,8 +68,18 @@ struct stack {
 	bool unplaced;          /* its process was gone before its mappings were read */
 };
 
+/* --stacks=dwarf: a stack by its frames, so identical ones share an id. */
+struct unwound {
+	UT_hash_handle hh;
+	int32_t id;
+	size_t len;
+	uint64_t key[];         /* tgid, then the frames */
+};
+
 struct stack_store {
 	struct process_maps *processes;
+	struct unwound *unwound;
+	int32_t next_unwound_id;
 	struct module *modules;   /* also the interned module paths */
 	struct stack *stacks;
 	struct stack_stats stats;
@@ -140,6 +155,7 @@ static int read_maps(struct stack_store *s, struct process_maps *p)
 	free(p->v);
 	p->v = v;
 	p->n = n;
+	p->generation++;
 	return 0;
 }
 
@@ -250,6 +266,104 @@ int stack_store__add(struct stack_store *s, uint32_t tgid, int32_t stack_id,
 	map_frames(s, p, st);
 	HASH_ADD(hh, s->stacks, key, sizeof(st->key), st);
 	s->stats.captured++;
+	return 0;
+}
+
+/* ---- capture from a stack copy (--stacks=dwarf) ------------------------ */
+
+/* The process's unwinder for its mappings as last read; rebuilt after a
+ * read found new ones (dlopen). */
+static struct unwinder *process_unwinder(struct process_maps *p)
+{
+	struct unwind_module *mods;
+	size_t i, j, n = 0;
+
+	if (p->unwinder_tried && p->unwinder_gen == p->generation)
+		return p->unwinder;
+	unwinder__free(p->unwinder);
+	p->unwinder = NULL;
+	p->unwinder_tried = true;
+	p->unwinder_gen = p->generation;
+	mods = calloc(p->n ? p->n : 1, sizeof(*mods));
+	if (!mods)
+		return NULL;
+	for (i = 0; i < p->n; i++) {
+		const struct module *m = p->v[i].module;
+
+		for (j = 0; m && j < i && p->v[j].module != m; j++)
+			;
+		if (m && m->fd >= 0 && j == i)
+			mods[n++] = (struct unwind_module){ .name = m->path, .fd = m->fd,
+							    .start = p->v[i].start,
+							    .pgoff = p->v[i].pgoff };
+	}
+	p->unwinder = unwinder__new((pid_t)p->tgid, mods, n);
+	free(mods);
+	return p->unwinder;
+}
+
+/* Unwind; a frame in no known mapping of a live process may be in a
+ * library loaded since the mappings were read: read them again once. */
+static size_t unwind_sample(struct stack_store *s, struct process_maps *p,
+			    const struct ttleak_ustack *u, size_t size, uint64_t *ips,
+			    enum unwind_end *end)
+{
+	struct unwinder *uw = process_unwinder(p);
+	unsigned gen = p->generation;
+	size_t n;
+
+	*end = UNWIND_FAILED;
+	if (!uw)
+		return unwind__entry_frames(u, size, ips, TTLEAK_MAX_STACK_DEPTH);
+	n = unwinder__frames(uw, u, size, ips, TTLEAK_MAX_STACK_DEPTH, end);
+	if (*end != UNWIND_FAILED || p->gone || find_mapping(p, ips[n - 1]))
+		return n;
+	read_maps(s, p);
+	uw = p->generation != gen ? process_unwinder(p) : NULL;
+	return uw ? unwinder__frames(uw, u, size, ips, TTLEAK_MAX_STACK_DEPTH, end) : n;
+}
+
+static void count_unwind_end(struct stack_store *s, enum unwind_end end)
+{
+	if (end == UNWIND_SLICE_ENDED)
+		s->stats.unwind_slice_ended++;
+	else if (end == UNWIND_FAILED)
+		s->stats.unwind_failed++;
+}
+
+int stack_store__add_sample(struct stack_store *s, const struct ttleak_ustack *u, size_t size,
+			    int32_t *stack_id)
+{
+	uint64_t key[1 + TTLEAK_MAX_STACK_DEPTH];
+	struct process_maps *p = process_maps_get(s, u->tgid);
+	enum unwind_end end;
+	struct unwound *w;
+	size_t n, len;
+
+	if (!p)
+		return -ENOMEM;
+	key[0] = u->tgid;
+	n = unwind_sample(s, p, u, size, key + 1, &end);
+	len = (1 + n) * sizeof(key[0]);
+	HASH_FIND(hh, s->unwound, key, len, w);
+	if (w) {
+		*stack_id = w->id;
+		return 0;
+	}
+	w = malloc(sizeof(*w) + len);
+	if (!w)
+		return -ENOMEM;
+	w->id = s->next_unwound_id;
+	w->len = len;
+	memcpy(w->key, key, len);
+	if (stack_store__add(s, u->tgid, w->id, key + 1, n)) {
+		free(w);
+		return -ENOMEM;
+	}
+	s->next_unwound_id++;
+	HASH_ADD_KEYPTR(hh, s->unwound, w->key, w->len, w);
+	count_unwind_end(s, end);
+	*stack_id = w->id;
 	return 0;
 }
 
@@ -383,6 +497,7 @@ void stack_store__free(struct stack_store *s)
 	struct process_maps *p, *ptmp;
 	struct module *m, *mtmp;
 	struct stack *st, *stmp;
+	struct unwound *w, *wtmp;
 	size_t i;
 
 	if (!s)
@@ -397,7 +512,12 @@ void stack_store__free(struct stack_store *s)
 		HASH_DEL(s->stacks, st);
 		free(st);
 	}
+	HASH_ITER(hh, s->unwound, w, wtmp) {
+		HASH_DEL(s->unwound, w);
+		free(w);
+	}
 	HASH_ITER(hh, s->processes, p, ptmp) {
+		unwinder__free(p->unwinder);
 		free(p->v);
 		HASH_DEL(s->processes, p);
 		free(p);

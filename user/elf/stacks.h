@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Allocation stacks (--stacks). The BPF side stores user stacks in a stack
- * map and puts the id in each allocation event. On the first event with a
+ * Allocation stacks (--stacks). With frame pointers (fp) the BPF side stores
+ * user stacks in a stack map and puts the id in each allocation event;
+ * without (dwarf) it sends a copy of the registers and the top of the stack,
+ * unwound here (unwind.h) into the same kind of stack. On the first event with a
  * new (process, stack id), the store reads the stack's return addresses and
  * turns each into (module, file offset) with the process's mappings, read
  * then, while the process runs; libraries loaded later (dlopen) are found by
@@ -15,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h>
+#include "ttleak_event.h"
 
 struct stack_store;
 
@@ -34,6 +38,8 @@ struct stack_stats {
 	uint64_t unsymbolized;  /* frames in a module without a symbol for them */
 	uint64_t truncated;     /* stacks that do not reach a thread's entry point */
 	uint64_t process_gone;  /* stacks of a process gone before its mappings were read */
+	uint64_t unwind_slice_ended; /* dwarf: stacks whose unwind needed more than the copy */
+	uint64_t unwind_failed; /* dwarf: stacks whose unwind found no CFI for a frame */
 };
 
 struct stack_store *stack_store__new(void);
@@ -50,6 +56,12 @@ bool stack_store__known(const struct stack_store *s, uint32_t tgid, int32_t stac
  * reads the map; a failed read is reported with ips == NULL. 0 or -ENOMEM. */
 int stack_store__add(struct stack_store *s, uint32_t tgid, int32_t stack_id,
 		     const uint64_t *ips, size_t n);
+
+/* --stacks=dwarf: unwind a stack copy of u->tgid now, and give it an id:
+ * the id of the same frames in this process if unwound before, else a new
+ * one (the ids are the store's own, not the stack map's). 0 or -ENOMEM. */
+int stack_store__add_sample(struct stack_store *s, const struct ttleak_ustack *u, size_t size,
+			    int32_t *stack_id);
 
 /* Resolve symbols and lines of every captured frame. */
 void stack_store__symbolize(struct stack_store *s);

@@ -47,6 +47,8 @@ struct run_info {
 	bool allow_drops;
 	const struct stack_store *stacks; /* --stacks, symbolized; NULL otherwise */
 	uint64_t stack_errors[TTLEAK_STACK_ERROR_MAX];
+	enum ttleak_stack_mode stack_mode; /* how --stacks captured them */
+	uint32_t stack_bytes;     /* TTLEAK_STACKS_DWARF: stack copied per allocation */
 	const char *stop_reason;    /* "process exited", "interrupted", "duration reached" */
 	const struct run_library *libraries; /* --all: every library file found */
 	size_t n_libraries;

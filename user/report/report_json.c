@@ -9,6 +9,7 @@
 #include "report/describe.h"
 #include "report/report_json.h"
 #include "elf/stacks.h"
+#include "attach/stack_mode.h"
 #include "model/verdict.h"
 
 #define JSON_SCHEMA_VERSION 1
@@ -304,14 +305,21 @@ static struct json_object *stack_stats_json(const struct run_info *run)
 	struct stack_stats st;
 
 	stack_store__stats(run->stacks, &st);
+	json_object_object_add(o, "mode", json_object_new_string(stack_mode__name(run->stack_mode)));
 	put_u64(o, "captured", st.captured);
 	put_u64(o, "map_full", run->stack_errors[TTLEAK_STACK_MAP_FULL]);
+	put_u64(o, "copy_dropped", run->stack_errors[TTLEAK_STACK_SAMPLE_DROPPED]);
 	put_u64(o, "walk_failed", run->stack_errors[TTLEAK_STACK_FAULT]);
 	put_u64(o, "unreadable", st.read_failures);
 	put_u64(o, "truncated", st.truncated);
 	put_u64(o, "cut_at_non_code_address", st.unmapped);
 	put_u64(o, "frames_without_symbol", st.unsymbolized);
 	put_u64(o, "process_gone", st.process_gone);
+	if (run->stack_mode == TTLEAK_STACKS_DWARF) {
+		put_u64(o, "stack_bytes", run->stack_bytes);
+		put_u64(o, "unwind_needed_more_stack", st.unwind_slice_ended);
+		put_u64(o, "unwind_no_cfi", st.unwind_failed);
+	}
 	return o;
 }
 

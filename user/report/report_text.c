@@ -8,6 +8,7 @@
 #include "report/describe.h"
 #include "report/report_text.h"
 #include "elf/stacks.h"
+#include "attach/stack_mode.h"
 #include "model/verdict.h"
 
 #define MAX_SITES_SHOWN 8
@@ -17,17 +18,25 @@
 /* Stacks that could not be captured or resolved are counted, never dropped. */
 static void write_stack_stats(FILE *out, const struct run_info *run)
 {
+	const uint64_t *err = run->stack_errors;
 	struct stack_stats st;
 
 	stack_store__stats(run->stacks, &st);
-	fprintf(out, "  stacks      %" PRIu64 " captured, %" PRIu64 " not captured (map full %" PRIu64
-		", walk failed %" PRIu64 ", unreadable %" PRIu64 "), %" PRIu64 " cut short of the "
-		"thread entry (no frame pointers?), %" PRIu64 " of them at a non-code address, %" PRIu64
-		" frames without symbol, %" PRIu64 " of exited processes (not placed)\n", st.captured,
-		run->stack_errors[TTLEAK_STACK_MAP_FULL] + run->stack_errors[TTLEAK_STACK_FAULT] +
-			st.read_failures,
-		run->stack_errors[TTLEAK_STACK_MAP_FULL], run->stack_errors[TTLEAK_STACK_FAULT],
-		st.read_failures, st.truncated, st.unmapped, st.unsymbolized, st.process_gone);
+	fprintf(out, "  stacks      %s: %" PRIu64 " captured, %" PRIu64 " not captured (map full %"
+		PRIu64 ", walk failed %" PRIu64 ", no ring room for the stack copy %" PRIu64
+		", unreadable %" PRIu64 "), %" PRIu64 " cut short of the thread entry (%s), %"
+		PRIu64 " of them at a non-code address, %" PRIu64 " frames without symbol, %"
+		PRIu64 " of exited processes (not placed)\n", stack_mode__name(run->stack_mode),
+		st.captured, err[TTLEAK_STACK_MAP_FULL] + err[TTLEAK_STACK_FAULT] +
+			err[TTLEAK_STACK_SAMPLE_DROPPED] + st.read_failures,
+		err[TTLEAK_STACK_MAP_FULL], err[TTLEAK_STACK_FAULT], err[TTLEAK_STACK_SAMPLE_DROPPED],
+		st.read_failures, st.truncated,
+		run->stack_mode == TTLEAK_STACKS_FP ? "no frame pointers?" : "see below",
+		st.unmapped, st.unsymbolized, st.process_gone);
+	if (run->stack_mode == TTLEAK_STACKS_DWARF)
+		fprintf(out, "              unwound from %" PRIu32 " bytes of stack: %" PRIu64
+			" needed more (--stack-bytes), %" PRIu64 " met code without CFI\n",
+			run->stack_bytes, st.unwind_slice_ended, st.unwind_failed);
 }
 
 /* --all: every library file, its owner, and whether it is traced. A file
