@@ -47,16 +47,7 @@ def scenario_attribution(build, leaks):
         gen_dir = os.path.join(build.root, "sim", era, "fp")
         status, report, text = traced(build, tmp, gen_dir, leaks)
         compare_with_ledger(status, report, os.path.join(tmp, "ledger.txt"), text)
-        sites = [(f, s) for f in report["findings"] if f["kind"] == kind for s in f["sites"]]
-        check(sites, f"no {kind} finding:\n{text}")
-        for f, s in sites:
-            check("stack_id" in s, f"site without stack: {s}")
-            frames = stack_functions(report, f["pid"], s["stack_id"])
-            if leaks == "cache_callback" and s["size"] == 24576:
-                continue  # the kernel binary of the same program, not this switch's leak
-            check(any(function in fr for fr in frames),
-                  f"{leaks}: {s} attributed to {frames}, expected {function}")
-            check(frames[-1] == "__libc_start_call_main", f"stack cut short: {frames}")
+        check_attributed(report, kind, leaks, function, text, last="__libc_start_call_main")
         stats = report["stack_stats"]
         check(stats["mode"] == "fp", f"auto chose {stats['mode']} on a frame-pointer build")
         check(stats["truncated"] == 0 and stats["map_full"] == 0, f"stack stats {stats}")
@@ -64,8 +55,9 @@ def scenario_attribution(build, leaks):
     return f"--stacks attributes leaks={leaks} to {function}", run
 
 
-def check_attributed(report, kind, leaks, function, text, outer="main"):
-    """Each site of the switch's finding names `function` and its callers up to `outer`."""
+def check_attributed(report, kind, leaks, function, text, outer="main", last=None):
+    """Each site of the switch's finding names `function` and its callers up to
+    `outer`; with `last`, the outermost frame is that one (the walk was not cut short)."""
     sites = [(f, s) for f in report["findings"] if f["kind"] == kind for s in f["sites"]]
     check(sites, f"no {kind} finding:\n{text}")
     for f, s in sites:
@@ -76,6 +68,7 @@ def check_attributed(report, kind, leaks, function, text, outer="main"):
         check(any(function in fr for fr in frames),
               f"{leaks}: {s} attributed to {frames}, expected {function}")
         check(outer in frames, f"{leaks}: stack does not reach {outer}: {frames}")
+        check(last is None or frames[-1] == last, f"stack cut short: {frames}")
     return sites
 
 
