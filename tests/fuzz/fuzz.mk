@@ -65,5 +65,5 @@ fuzz-smoke: $(FUZZ_BINS)
 # (tests/fuzz/corpus/elf/) are small ELF files: a -g library with
 # tt::tt_metal::Buffer six inline namespaces deep, one with a .gnu_debuglink,
 # a truncated one.
-$(FUZZ_DIR)/fuzz_elf: user/elf/layout_dwarf.c user/elf/layout_evidence.c user/elf/symbols.c user/elf/demangle.c user/elf/file_kind.c
+$(FUZZ_DIR)/fuzz_elf: user/elf/layout_dwarf.c user/elf/layout_evidence.c user/elf/symbols.c user/elf/elf_symtab.c user/elf/demangle.c user/elf/file_kind.c
 $(FUZZ_DIR)/fuzz_elf: FUZZ_LDLIBS := -lelf -ldw -lz -lcapstone -lstdc++

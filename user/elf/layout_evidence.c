@@ -14,6 +14,7 @@
 
 /* libstdc++ (the project links it); declared here to stay plain C. */
 #include "elf/demangle.h"
+#include "elf/elf_symtab.h"
 
 #define NS "tt::tt_metal::"
 #define MAX_CHAIN 3       /* [[[this+a]+b]+c] */
@@ -85,26 +86,20 @@ static int push_sym(struct le_elf *e, const GElf_Sym *s, const char *name)
 	return 0;
 }
 
+/* Functions and objects (vtables) with an address, by value later. */
+static int keep_symbol(const GElf_Sym *s, const char *name, void *ctx)
+{
+	int type = GELF_ST_TYPE(s->st_info);
+
+	if (!elf_symtab__defined(s) ||
+	    (type != STT_FUNC && type != STT_OBJECT && type != STT_GNU_IFUNC))
+		return 0;
+	return push_sym(ctx, s, name);
+}
+
 static int load_symbols(struct le_elf *e, Elf_Scn *scn, const GElf_Shdr *sh)
 {
-	Elf_Data *d = elf_getdata(scn, NULL);
-	size_t i, n = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
-	GElf_Sym s;
-
-	for (i = 0; d && i < n; i++) {
-		const char *name;
-		int type;
-
-		if (!gelf_getsym(d, (int)i, &s) || s.st_shndx == SHN_UNDEF || !s.st_value)
-			continue;
-		type = GELF_ST_TYPE(s.st_info);
-		if (type != STT_FUNC && type != STT_OBJECT && type != STT_GNU_IFUNC)
-			continue;
-		name = elf_strptr(e->elf, sh->sh_link, s.st_name);
-		if (name && *name && push_sym(e, &s, name))
-			return -ENOMEM;
-	}
-	return 0;
+	return elf_symtab__each(e->elf, scn, sh, keep_symbol, e, NULL);
 }
 
 static void note_plt(struct le_elf *e, const GElf_Shdr *sh, const char *name)

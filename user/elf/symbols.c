@@ -15,6 +15,7 @@
 
 /* libstdc++ exports it with C linkage (cxxabi.h); -lstdc++ is linked. */
 #include "elf/demangle.h"
+#include "elf/elf_symtab.h"
 
 /* "<len><identifier>", as the Itanium ABI spells an identifier. */
 struct needle {
@@ -409,68 +410,34 @@ static bool is_probeable(const GElf_Sym *sym)
 {
 	int type = GELF_ST_TYPE(sym->st_info);
 
-	return (type == STT_FUNC || type == STT_GNU_IFUNC) && sym->st_value &&
-	       sym->st_shndx != SHN_UNDEF && sym->st_shndx < SHN_LORESERVE;
+	return (type == STT_FUNC || type == STT_GNU_IFUNC) && elf_symtab__defined(sym);
 }
 
-/*
- * The symbol names, read straight from the string table: elf_strptr()
- * checks each string's bounds again, which shows on a large library.
- */
-static int string_table(Elf *elf, size_t index, const char **strs, size_t *size)
+struct symtab_pass {
+	struct resolver *r;
+	bool dyn;
+};
+
+static int consider(const GElf_Sym *sym, const char *name, void *ctx)
 {
-	Elf_Data *data = elf_getdata(elf_getscn(elf, index), NULL);
+	struct symtab_pass *p = ctx;
 
-	if (!data || !data->d_buf || !data->d_size || ((const char *)data->d_buf)[data->d_size - 1])
-		return -ENOEXEC;
-	*strs = data->d_buf;
-	*size = data->d_size;
-	return 0;
+	if (!is_probeable(sym))
+		return 0;
+	return name[0] == '_' && name[1] == 'Z' ? consider_mangled(p->r, name, sym, p->dyn)
+					       : consider_plain(p->r, name, sym, p->dyn);
 }
 
-/* How many symbols ahead to prefetch names: .dynstr is not in .dynsym order. */
-#define PREFETCH_AHEAD 16
-
-/*
- * The file is ELFCLASS64 (checked at open), so the translated section data
- * is an array of Elf64_Sym (= GElf_Sym): index it instead of copying each
- * entry with gelf_getsym(), and prefetch names ahead, which the cache misses
- * of a large string table otherwise dominate.
- */
 static int scan_symtab(struct resolver *r, Elf_Scn *scn, const GElf_Shdr *shdr, bool dyn)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
-	const GElf_Sym *syms;
-	const char *strs;
-	size_t n, strs_size;
-	int err;
+	struct symtab_pass pass = { .r = r, .dyn = dyn };
+	size_t n;
+	int err = elf_symtab__each(r->elf, scn, shdr, consider, &pass, &n);
 
-	if (!data || !data->d_buf || !data->d_size)
-		return 0;
-	/* A symbol table that cannot be read must not pass for one without matches. */
-	if (data->d_type != ELF_T_SYM || string_table(r->elf, shdr->sh_link, &strs, &strs_size))
-		return -ENOEXEC;
-	syms = data->d_buf;
-	n = data->d_size / sizeof(*syms);
 	r->out->symbols_scanned += n;
-	for (size_t i = 0; i < n; i++) {
-		const GElf_Sym *sym = &syms[i];
-		const char *name;
-
-		if (i + PREFETCH_AHEAD < n && syms[i + PREFETCH_AHEAD].st_name < strs_size)
-			__builtin_prefetch(strs + syms[i + PREFETCH_AHEAD].st_name);
-		if (!is_probeable(sym) || sym->st_name >= strs_size)
-			continue;
-		name = strs + sym->st_name;
-		err = name[0] == '_' && name[1] == 'Z' ? consider_mangled(r, name, sym, dyn)
-					       : consider_plain(r, name, sym, dyn);
-		if (err)
-			return err;
-	}
-	return 0;
+	return err;
 }
 
-/* The GNU build id in hex (elfutils finds the note, in sections or segments). */
 static void read_build_id(Elf *elf, char out[41])
 {
 	const unsigned char *id;
