@@ -296,6 +296,13 @@ static size_t read_build_id(Elf *elf, unsigned char *id)
 /*
  * Candidate debug files, best first, as gdb looks for them: by build id,
  * then by the .gnu_debuglink name. Returns how many were written.
+ *
+ * Not libdwfl's dwfl_standard_find_debuginfo (which stacks.c uses for
+ * symbols): it follows symlinks beside the library and opens whatever the
+ * name is, a FIFO included, while the library's directory may belong to the
+ * traced job's user. Here a candidate beside the library is opened only as
+ * a regular file without following links (debug_elf__open), and the build
+ * id must match (same_build).
  */
 static int debug_candidates(Elf *lib, const char *lib_path, const char *root,
 			    char paths[][PATH_MAX], int max)

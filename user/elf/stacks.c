@@ -392,7 +392,9 @@ static Dwfl_Module *module_open(struct module *m)
 	return m->mod;
 }
 
-/* File offset -> address in the module as libdwfl placed it. */
+/* File offset -> address in the module as libdwfl placed it. libdwfl maps
+ * addresses to modules, not file offsets to addresses, so the PT_LOAD
+ * segment holding the offset says. */
 static bool offset_to_address(Dwfl_Module *mod, uint64_t offset, Dwarf_Addr *addr)
 {
 	Dwarf_Addr bias;
