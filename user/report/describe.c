@@ -142,13 +142,13 @@ const char *describe__process_command(const struct run_info *run, uint32_t tgid)
 	return (int)tgid == run->pid ? run->command : "";
 }
 
-/* Length of the valid UTF-8 sequence at p, 0 when it is not one (overlong,
- * surrogate, beyond U+10FFFF, cut short). */
-static size_t utf8_length(const unsigned char *p)
+size_t describe__utf8_length(const unsigned char *p)
 {
 	size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2, i;
 	uint32_t c;
 
+	if (p[0] < 0x80)
+		return 1;
 	if (p[0] < 0xc2 || p[0] > 0xf4)
 		return 0;
 	c = p[0] & (0x7f >> n);
@@ -181,7 +181,7 @@ void describe__put_untrusted(FILE *out, const char *s)
 	size_t n, i;
 
 	while (*p) {
-		n = *p < 0x80 ? 1 : utf8_length(p);
+		n = describe__utf8_length(p);
 		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
 			fputc(*p, out);
 		} else if (n > 1 && !is_format_control(p, n)) {

@@ -41,6 +41,10 @@ const char *describe__process_command(const struct run_info *run, uint32_t tgid)
 /* "exited with status 3", "killed by signal 9 (Killed)" */
 void describe__wait_status(int status, char *buf, size_t size);
 
+/* Length of the valid UTF-8 sequence at p (1 for ASCII), 0 when it is not
+ * one: overlong, a surrogate, past U+10FFFF, or cut short. */
+size_t describe__utf8_length(const unsigned char *p);
+
 /* Print s, a string that comes from a traced process or its files (command
  * line, comm, paths, symbol names), with control characters, invalid UTF-8,
  * C1 controls and bidirectional overrides escaped as \xNN: it cannot forge

@@ -50,34 +50,6 @@ int metrics__parse_labels(const char *list, unsigned *out)
 	return 0;
 }
 
-/* The length of the valid UTF-8 sequence at s, 0 if there is none. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	uint32_t c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void metrics__escape(char *buf, size_t size, const char *value)
 {
 	const unsigned char *v = (const unsigned char *)value;
@@ -86,7 +58,7 @@ void metrics__escape(char *buf, size_t size, const char *value)
 	if (!size)
 		return;
 	while (*v) {
-		len = utf8_len(v);
+		len = describe__utf8_length(v);
 		if (len > 1) {
 			if (n + len >= size)
 				break;
