@@ -174,14 +174,12 @@ static struct process_maps *process_maps_get(struct stack_store *s, uint32_t tgi
 	struct process_maps *p;
 
 	HASH_FIND(hh, s->processes, &tgid, sizeof(tgid), p);
-	if (p)
-		return p;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	p->tgid = tgid;
-	HASH_ADD(hh, s->processes, tgid, sizeof(p->tgid), p);
-	read_maps(s, p);
+	if (!p && (p = calloc(1, sizeof(*p)))) {
+		/* First seen: its mappings now, while it surely runs. */
+		p->tgid = tgid;
+		HASH_ADD(hh, s->processes, tgid, sizeof(p->tgid), p);
+		read_maps(s, p);
+	}
 	return p;
 }
 
