@@ -420,6 +420,26 @@ static const char *demangle(const char *name)
 	return d ? d : strdup(name);
 }
 
+/*
+ * The source line of addr found by the compile unit whose ranges hold it.
+ * libdw finds units through .debug_aranges, which clang does not emit by
+ * default: its DWARF 5 units give their ranges in DW_AT_ranges instead.
+ */
+static const char *source_by_unit(Dwfl_Module *mod, Dwarf_Addr addr, int *line)
+{
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+	Dwarf_Line *l;
+
+	while ((cu = dwfl_module_nextcu(mod, cu, &bias))) {
+		if (dwarf_haspc(cu, addr - bias) != 1)
+			continue;
+		l = dwarf_getsrc_die(cu, addr - bias);
+		return l && !dwarf_lineno(l, line) ? dwarf_linesrc(l, NULL, NULL) : NULL;
+	}
+	return NULL;
+}
+
 /* Frame 0 is the probed function's entry; the others are return addresses,
  * so look up the byte before them, which is inside the call. */
 static void symbolize_frame(struct stack_store *s, struct stack_frame *f, struct module *m,
@@ -440,7 +460,8 @@ static void symbolize_frame(struct stack_store *s, struct stack_frame *f, struct
 	else
 		s->stats.unsymbolized++;
 	line = dwfl_module_getsrc(mod, addr);
-	src = line ? dwfl_lineinfo(line, NULL, &f->line, NULL, NULL, NULL) : NULL;
+	src = line ? dwfl_lineinfo(line, NULL, &f->line, NULL, NULL, NULL) :
+		     source_by_unit(mod, addr, &f->line);
 	if (src)
 		f->source = strdup(src);
 }
