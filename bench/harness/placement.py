@@ -40,7 +40,8 @@ from .stats import per_op, summary
 COST_SITES = [("push", "insn_push"), ("nop", "insn_nop"), ("nop5", "insn_nop5"),
               ("endbr64", "insn_endbr64"), ("mov", "insn_mov"), ("sub", "insn_sub"),
               ("lea", "insn_lea"), ("xor", "insn_xor"), ("jmp", "insn_jmp"),
-              ("endbr64 skipped", "insn_endbr64_push+4")]
+              ("endbr64 skipped", "insn_endbr64_push+4"), ("jcc taken", "insn_jcc_taken+3"),
+              ("jcc not taken", "insn_jcc_not_taken+3"), ("call", "insn_call")]
 
 # Argument registers each BPF program of bpf/ttleak.bpf.c reads (x86-64 SysV:
 # rdi, rsi, rdx, rcx, r8, r9). Kept in step with that file by hand.
