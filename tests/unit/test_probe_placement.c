@@ -187,6 +187,11 @@ static void test_branch_into_prologue_keeps_entry(void **state)
 	const uint8_t table[] = { 0x48, 0x89, 0xf8, 0x55, 0x5d, 0xff, 0xe0, RET };
 	/* endbr64 then push with a loop to the push: the old rule, kept */
 	const uint8_t cf_loop[] = { ENDBR64, 0x55, 0x5d, 0xeb, 0xfc, RET };
+	/* -fcf-protection: a tracked jmp *%rax may only land on an endbr64 (none
+	 * but the entry's here), a notrack one anywhere */
+	const uint8_t cf_tracked[] = { ENDBR64, 0x55, 0x5d, 0xff, 0xe0, RET };
+	const uint8_t cf_notrack[] = { ENDBR64, 0x55, 0x5d, 0x3e, 0xff, 0xe0, RET };
+	const uint8_t cf_second_endbr[] = { ENDBR64, 0x48, 0x89, 0xf8, ENDBR64, 0x55, 0xff, 0xe0, RET };
 	struct probe_site s;
 
 	(void)state;
@@ -195,6 +200,12 @@ static void test_branch_into_prologue_keeps_entry(void **state)
 	find(table, sizeof(table), 1, &s);
 	assert_int_equal(s.offset, 0);
 	find(cf_loop, sizeof(cf_loop), 1, &s);
+	assert_int_equal(s.offset, 0);
+	find(cf_tracked, sizeof(cf_tracked), 1, &s);
+	assert_int_equal(s.offset, 4);
+	find(cf_notrack, sizeof(cf_notrack), 1, &s);
+	assert_int_equal(s.offset, 0);
+	find(cf_second_endbr, sizeof(cf_second_endbr), 1, &s);
 	assert_int_equal(s.offset, 0);
 }
 

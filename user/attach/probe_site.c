@@ -78,24 +78,43 @@ static bool in_group(const cs_insn *insn, uint8_t group)
 	return false;
 }
 
-/* Direct branches of the function into (0, upto]; or an indirect jmp that
- * may be a jump table (its targets are unknown): then nothing is proven. */
+/* Whether an indirect jmp may land anywhere (a jump table). In a function
+ * built with -fcf-protection (it starts with endbr64) a jmp without the
+ * notrack prefix may only land on an endbr64: lands_before() checks none is
+ * before the site. */
+static bool jumps_anywhere(const cs_insn *insn, bool cet)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (x->op_count == 1 && x->operands[0].type == X86_OP_MEM &&
+	    x->operands[0].mem.base == X86_REG_RIP)
+		return false; /* through the GOT: a tail call out */
+	return !cet || x->prefix[1] == X86_PREFIX_DS;
+}
+
+/* Whether something may jump into (0, upto]: a direct branch of the
+ * function, an indirect one whose targets are unknown, or (-fcf-protection)
+ * an endbr64 there that a tracked indirect jmp may land on. */
 static bool lands_before(const cs_insn *insn, size_t n, uint64_t base, uint64_t upto)
 {
+	bool cet = n && insn[0].id == X86_INS_ENDBR64;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const cs_x86 *x = &insn[i].detail->x86;
+		bool jump = in_group(&insn[i], CS_GRP_JUMP);
 
-		if (!in_group(&insn[i], CS_GRP_JUMP) && !in_group(&insn[i], CS_GRP_CALL))
+		if (insn[i].id == X86_INS_ENDBR64 && insn[i].address > base &&
+		    insn[i].address <= base + upto)
+			return true;
+		if (!jump && !in_group(&insn[i], CS_GRP_CALL))
 			continue;
 		if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
 			uint64_t t = (uint64_t)x->operands[0].imm;
 
 			if (t > base && t <= base + upto)
 				return true;
-		} else if (in_group(&insn[i], CS_GRP_JUMP) &&
-			   !(x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP)) {
+		} else if (jump && jumps_anywhere(&insn[i], cet)) {
 			return true;
 		}
 	}
