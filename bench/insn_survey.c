@@ -128,8 +128,8 @@ static void print_targets(csh cs, const uint8_t *code, size_t size, uint64_t ent
 
 static int survey_function(csh cs, int fd, Elf *elf, const struct probe_target *t, const char *label)
 {
-	/* The function's entry: the tracer may place its probe after an endbr64. */
-	uint64_t entry = t->file_offset - t->skipped;
+	/* The function's entry: the tracer may place its probe further on. */
+	uint64_t entry = t->file_offset - t->moved;
 	uint64_t size = function_size(elf, entry);
 	size_t len = size && size < MAX_FUNC_BYTES ? size : 64, n, i;
 	uint8_t *code = malloc(len);
@@ -140,8 +140,9 @@ static int survey_function(csh cs, int fd, Elf *elf, const struct probe_target *
 		return -EIO;
 	}
 	printf("{\"probe\":\"%s\",\"bpf_program\":\"%s\",\"function\":\"%s\",\"offset\":%llu,"
-	       "\"size\":%llu,\"prologue\":[", label, t->bpf_program, t->demangled,
-	       (unsigned long long)entry, (unsigned long long)size);
+	       "\"size\":%llu,\"tracer_moved\":%u,\"tracer_site\":\"%s\",\"prologue\":[", label,
+	       t->bpf_program, t->demangled, (unsigned long long)entry, (unsigned long long)size,
+	       t->moved, t->site_insn);
 	/* Addresses are file offsets: only differences are used. */
 	n = cs_disasm(cs, code, len, entry, MAX_PROLOGUE, &insn);
 	for (i = 0; i < n; i++) {

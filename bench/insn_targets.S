@@ -29,6 +29,16 @@ FUNC(insn_xor)		xor %eax, %eax; ret
 END(insn_xor)
 FUNC(insn_jmp)		jmp 1f; 1: ret
 END(insn_jmp)
+/* jcc, taken and not (cmp sets ZF first; probed at +3, on the jcc), and a
+ * direct call: emulated or not, as the kernel decides. */
+FUNC(insn_jcc_taken)	cmp %rax, %rax; je 1f; 1: ret
+END(insn_jcc_taken)
+FUNC(insn_jcc_not_taken)	cmp %rax, %rax; jne 1f; 1: ret
+END(insn_jcc_not_taken)
+FUNC(insn_call)		call insn_ret; ret
+END(insn_call)
+FUNC(insn_ret)		ret
+END(insn_ret)
 FUNC(insn_endbr64_push)	endbr64; push %rbx; pop %rbx; ret
 END(insn_endbr64_push)
 

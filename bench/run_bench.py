@@ -138,7 +138,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit("run_bench.py: BPF needs root: sudo make bench")
     build = Build(args.build)
-    missing = build.missing()
+    missing = build.missing(set(args.only.split(",")) if args.only else None)
     if missing:
         sys.exit("run_bench.py: not built (make bench-build): " + ", ".join(missing))
     t0 = time.monotonic()

@@ -16,7 +16,8 @@
 #define BLOCKS 5
 
 void insn_push(void), insn_nop(void), insn_nop5(void), insn_endbr64(void), insn_mov(void),
-	insn_sub(void), insn_lea(void), insn_xor(void), insn_jmp(void), insn_endbr64_push(void);
+	insn_sub(void), insn_lea(void), insn_xor(void), insn_jmp(void), insn_endbr64_push(void),
+	insn_jcc_taken(void), insn_jcc_not_taken(void), insn_call(void);
 
 static const struct target {
 	const char *name;
@@ -25,7 +26,8 @@ static const struct target {
 	{ "insn_push", insn_push }, { "insn_nop", insn_nop }, { "insn_nop5", insn_nop5 },
 	{ "insn_endbr64", insn_endbr64 }, { "insn_mov", insn_mov }, { "insn_sub", insn_sub },
 	{ "insn_lea", insn_lea }, { "insn_xor", insn_xor }, { "insn_jmp", insn_jmp },
-	{ "insn_endbr64_push", insn_endbr64_push },
+	{ "insn_endbr64_push", insn_endbr64_push }, { "insn_jcc_taken", insn_jcc_taken },
+	{ "insn_jcc_not_taken", insn_jcc_not_taken }, { "insn_call", insn_call },
 };
 #define N_TARGETS (sizeof(targets) / sizeof(targets[0]))
 

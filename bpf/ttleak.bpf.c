@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Uprobes (BPF_KPROBE: the same pt_regs argument access) on the tt-metal runtime's allocation functions. Each program reads
- * what it needs at function entry (no entry/return pairs: every trap costs
- * microseconds) and sends one struct ttleak_event through one ring buffer.
+ * Uprobes on the tt-metal runtime's allocation functions. Each program reads
+ * what it needs at its function's entry, or at the first instruction after it
+ * that the kernel emulates (no entry/return pairs: every trap costs
+ * microseconds), and sends one struct ttleak_event through one ring buffer.
+ * Arguments are read where the probe's attach cookie says (arg()).
  *
  * Object layouts differ between runtime generations, so every offset is a
  * const volatile global that the loader sets from the layout profile before
@@ -14,6 +16,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "ttleak_event.h"
+#include "ttleak_args.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -201,6 +204,7 @@ static __always_inline bool send_ustack(struct pt_regs *ctx)
 	u->tgid = id >> 32;
 	u->tid = (__u32)id;
 	u->kind = TTLEAK_REC_USTACK;
+	u->ret_slot = TTLEAK_RET_SLOT(bpf_get_attach_cookie(ctx));
 	u->regs[0] = ctx->ax;
 	u->regs[1] = ctx->dx;
 	u->regs[2] = ctx->cx;
@@ -383,16 +387,68 @@ static __always_inline void read_buffer(struct ttleak_event *e, const void *buff
 	read_device(e, (const void *)span_u64(raw, buf_off_device));
 }
 
+/* One load of a pt_regs field, in asm: written in C, clang merges the loads
+ * of reg_n()'s cases into one at a computed offset, which the verifier
+ * refuses for a context pointer. */
+#define REG_LOAD(r, field) ({							\
+	__u64 __v;								\
+	asm volatile("%0 = *(u64 *)(%1 + %2)" : "=r"(__v)			\
+		     : "r"(r), "i"(__builtin_offsetof(struct pt_regs, field)));	\
+	__v; })
+
+/* Register n (x86 encoding, as in include/ttleak_args.h) at the probe. */
+static __always_inline __u64 reg_n(const struct pt_regs *r, __u32 n)
+{
+	switch (n) {
+	case 0: return REG_LOAD(r, ax);
+	case 1: return REG_LOAD(r, cx);
+	case 2: return REG_LOAD(r, dx);
+	case 3: return REG_LOAD(r, bx);
+	case 4: return REG_LOAD(r, sp);
+	case 5: return REG_LOAD(r, bp);
+	case 6: return REG_LOAD(r, si);
+	case 7: return REG_LOAD(r, di);
+	case 8: return REG_LOAD(r, r8);
+	case 9: return REG_LOAD(r, r9);
+	case 10: return REG_LOAD(r, r10);
+	case 11: return REG_LOAD(r, r11);
+	case 12: return REG_LOAD(r, r12);
+	case 13: return REG_LOAD(r, r13);
+	case 14: return REG_LOAD(r, r14);
+	default: return REG_LOAD(r, r15);
+	}
+}
+
+/* Argument i (0: rdi ... 5: r9) of the probed function. A probe moved past
+ * the entry (user/attach/probe_site.h) may find it in another register or
+ * pushed on the stack: its attach cookie says where. 0 and a fault flag when
+ * the stack slot cannot be read. */
+static __always_inline __u64 arg(struct pt_regs *ctx, __u64 cookie, int i,
+				 struct ttleak_event *e)
+{
+	/* rdi, rsi, rdx, rcx, r8, r9: i is a constant at every call */
+	__u32 own = i == 0 ? 7 : i == 1 ? 6 : i == 2 ? 2 : i == 3 ? 1 : i == 4 ? 8 : 9;
+	__u8 where = TTLEAK_ARG_BYTE(cookie, i);
+	__u64 v = 0;
+
+	if (!(where & TTLEAK_ARG_STACK))
+		return reg_n(ctx, where ? where & TTLEAK_ARG_VALUE_MASK : own);
+	if (bpf_probe_read_user(&v, sizeof(v), (const void *)(ctx->sp + 8 * (where & TTLEAK_ARG_STACK_MASK))))
+		e->flags |= TTLEAK_F_READ_FAULT;
+	return v;
+}
+
 /* GraphTracker::track_allocate(const Buffer*): the end of a buffer
  * allocation, with the address already set; one probe gives everything. */
 SEC("uprobe")
-int BPF_KPROBE(buffer_alloc, void *graph_tracker, const void *buffer)
+int buffer_alloc(struct pt_regs *ctx)
 {
 	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_ALLOC, ctx, true);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
 
 	if (!e)
 		return 0;
-	read_buffer(e, buffer);
+	read_buffer(e, (const void *)arg(ctx, cookie, 1, e));
 	capture_stack(e, ctx);
 	event_submit(e, false);
 	return 0;
@@ -401,15 +457,16 @@ int BPF_KPROBE(buffer_alloc, void *graph_tracker, const void *buffer)
 /* Allocator[Impl]::deallocate_buffer(Buffer*): the real free, which happens
  * even where GraphTracker::track_deallocate is skipped. */
 SEC("uprobe")
-int BPF_KPROBE(buffer_free, void *allocator, const void *buffer)
+int buffer_free(struct pt_regs *ctx)
 {
 	struct ttleak_event *e = event_begin(TTLEAK_EV_BUFFER_FREE, ctx, false);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
 
 	if (!e)
 		return 0;
-	read_buffer(e, buffer);
+	read_buffer(e, (const void *)arg(ctx, cookie, 1, e));
 	e->allocator_field = e->allocator;
-	e->allocator = (__u64)allocator;
+	e->allocator = arg(ctx, cookie, 0, e);
 	event_submit(e, false);
 	return 0;
 }
@@ -418,14 +475,14 @@ int BPF_KPROBE(buffer_free, void *allocator, const void *buffer)
  * bank reset (or the allocator destroyed) at once, with no per-buffer events;
  * the tracker reclaims what it still holds. */
 SEC("uprobe")
-int BPF_KPROBE(allocator_reset, void *allocator)
+int allocator_reset(struct pt_regs *ctx)
 {
 	struct ttleak_event *e = event_begin(TTLEAK_EV_ALLOCATOR_RESET, ctx, false);
 
 	if (!e)
 		return 0;
-	e->object = (__u64)allocator;
-	e->allocator = (__u64)allocator;
+	e->object = arg(ctx, bpf_get_attach_cookie(ctx), 0, e);
+	e->allocator = e->object;
 	event_submit(e, false);
 	return 0;
 }
@@ -433,34 +490,34 @@ int BPF_KPROBE(allocator_reset, void *allocator)
 /* [detail::ProgramImpl|Program]::allocate_circular_buffers(const IDevice*):
  * the CB allocations that follow on this thread belong to this program. */
 SEC("uprobe")
-int BPF_KPROBE(cb_layout, void *program, const void *device)
+int cb_layout(struct pt_regs *ctx)
 {
 	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_LAYOUT, ctx, false);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
 
 	if (!e)
 		return 0;
-	e->object = (__u64)program;
-	read_device(e, device);
+	e->object = arg(ctx, cookie, 0, e);
+	read_device(e, (const void *)arg(ctx, cookie, 1, e));
 	event_submit(e, false);
 	return 0;
 }
 
 /* GraphTracker::track_allocate_cb(const CoreRangeSet&, u64 addr, u64 size,
- * bool is_globally_allocated, const IDevice*): six arguments counting `this`,
- * one more than BPF_KPROBE unpacks, so read the registers directly. */
+ * bool is_globally_allocated, const IDevice*): six arguments counting `this`. */
 SEC("uprobe")
 int cb_alloc(struct pt_regs *ctx)
 {
-	const void *device = (const void *)ctx->r9; /* 6th argument, x86-64 SysV */
 	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_ALLOC, ctx, true);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
 
 	if (!e)
 		return 0;
-	e->address = PT_REGS_PARM3(ctx);
-	e->size = PT_REGS_PARM4(ctx);
-	if ((__u8)PT_REGS_PARM5(ctx))
+	e->address = arg(ctx, cookie, 2, e);
+	e->size = arg(ctx, cookie, 3, e);
+	if ((__u8)arg(ctx, cookie, 4, e))
 		e->flags |= TTLEAK_F_CB_GLOBAL;
-	read_device(e, device);
+	read_device(e, (const void *)arg(ctx, cookie, 5, e));
 	capture_stack(e, ctx);
 	event_submit(e, false);
 	return 0;
@@ -468,20 +525,20 @@ int cb_alloc(struct pt_regs *ctx)
 
 /* GraphTracker::track_deallocate_cb(const IDevice*), 2026. */
 SEC("uprobe")
-int BPF_KPROBE(cb_dealloc, void *graph_tracker, const void *device)
+int cb_dealloc(struct pt_regs *ctx)
 {
 	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC, ctx, false);
 
 	if (!e)
 		return 0;
-	read_device(e, device);
+	read_device(e, (const void *)arg(ctx, bpf_get_attach_cookie(ctx), 1, e));
 	event_submit(e, false);
 	return 0;
 }
 
 /* GraphTracker::track_deallocate_cb(), mid 2025: no device argument. */
 SEC("uprobe")
-int BPF_KPROBE(cb_dealloc_all, void *graph_tracker)
+int cb_dealloc_all(struct pt_regs *ctx)
 {
 	struct ttleak_event *e = event_begin(TTLEAK_EV_CB_DEALLOC, ctx, false);
 
@@ -494,13 +551,13 @@ int BPF_KPROBE(cb_dealloc_all, void *graph_tracker)
 
 /* ~ProgramImpl (2026) / ~Program (mid 2025): the program's CB space is free. */
 SEC("uprobe")
-int BPF_KPROBE(program_destroy, void *program)
+int program_destroy(struct pt_regs *ctx)
 {
 	struct ttleak_event *e = event_begin(TTLEAK_EV_PROGRAM_DESTROY, ctx, false);
 
 	if (!e)
 		return 0;
-	e->object = (__u64)program;
+	e->object = arg(ctx, bpf_get_attach_cookie(ctx), 0, e);
 	event_submit(e, false);
 	return 0;
 }
@@ -508,14 +565,14 @@ int BPF_KPROBE(program_destroy, void *program)
 /* Device::close() / MeshDevice::close(): what is still live on this device
  * is reclaimed next. */
 SEC("uprobe")
-int BPF_KPROBE(device_close, const void *device)
+int device_close(struct pt_regs *ctx)
 {
 	struct ttleak_event *e = event_begin(TTLEAK_EV_DEVICE_CLOSE, ctx, false);
 
 	if (!e)
 		return 0;
-	e->object = (__u64)device;
-	read_device(e, device);
+	e->object = arg(ctx, bpf_get_attach_cookie(ctx), 0, e);
+	read_device(e, (const void *)e->object);
 	event_submit(e, false);
 	return 0;
 }

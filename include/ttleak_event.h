@@ -90,7 +90,8 @@ struct ttleak_ustack {
 	__u32 tgid;
 	__u32 tid;
 	__u8 kind;         /* TTLEAK_REC_USTACK */
-	__u8 pad[3];
+	__u8 ret_slot;     /* the return address is at data + 8 * ret_slot (ttleak_args.h) */
+	__u8 pad[2];
 	__u32 size;        /* bytes of data[] copied */
 	__u64 regs[TTLEAK_UREGS];
 	__u8 data[];

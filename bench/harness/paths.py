@@ -21,8 +21,11 @@ class Build:
     def variant_lib(self, name):
         return os.path.join(self.out, "variants", name, "libtt_metal.so")
 
-    def missing(self):
-        need = [self.tool, self.sim_lib, self.attach_lib,
+    def missing(self, sections=None):
+        """What the sections to run need and is not built (the 316 MB library of the
+        attach section takes minutes: only when that section runs)."""
+        need = [self.tool, self.sim_lib,
+                *([self.attach_lib] if sections is None or "attach" in sections else []),
                 *(self.bench(n) for n in ("floor", "kinds", "op_loop", "alloc_storm",
                                           "uprobe_cost", "insn_survey", "gen_events",
                                           "tracker_bench", "map_lib")),

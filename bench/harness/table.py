@@ -137,12 +137,19 @@ def placement(cost, survey, live):
         out += ["   " + l for l in grid(["build", "single-stepped", "movable strict",
                                           "movable relaxed", "stepped first instructions"],
                                          rows)]
-    if live:
-        rows = [[k, fmt(r["floor at entry"]), fmt(r["floor moved (strict)"]),
-                 fmt(r["tracer"]), fmt(r["saving"])] for k, r in live["rows"].items()]
-        out.append(f"   {live['variant']} build, ns per event ({live['rounds']} rounds):")
-        out += ["   " + l for l in grid(["kind", "floor at entry", "floor moved", "tracer",
-                                          "saving"], rows)]
+    for variant, v in (live or {}).get("variants", {}).items():
+        rows = [[k, fmt(r["floor at entry"]), fmt(r["floor at site"]), fmt(r["tracer"]),
+                 fmt(r["tracer/site"], digits=2), yes(r["goal_site_met"]),
+                 fmt(r["tracer/entry"], digits=2),
+                 "-" if r["goal_entry_met"] is None else yes(r["goal_entry_met"])]
+                for k, r in v["rows"].items()]
+        moved = ", ".join(f"{p} +{s['moved']} ({s['insn']})" for p, s in v["sites"].items()
+                          if s["moved"])
+        out.append(f"   {variant} build, ns per event ({live['rounds']} rounds); tracer's moved "
+                   f"probes: {moved or 'none'}")
+        out += ["   " + l for l in grid(["kind", "floor at entry", "floor at site", "tracer",
+                                          "tracer/site", "<=1.15", "tracer/entry",
+                                          "<=0.35 (stepped entry)"], rows)]
     return out
 
 

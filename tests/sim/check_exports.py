@@ -25,7 +25,7 @@ import sys
 NS = "tt::tt_metal::"
 VARIANTS = {"e1": 1, "e2": 2, "e3": 3, "e4": 4, "e5": 5, "pimpl": 5, "e5x": 5}
 BUILDS = ("g", "rel", "strip")
-EXTRA_BUILDS = {"e5": ("fp", "cf")}
+EXTRA_BUILDS = {"e5": ("fp", "cf", "clang")}
 ALLOCATOR_ID = "ttsl::StrongType<unsigned int, tt::tt_metal::AllocatorIDTag>"
 VTABLES = ["_ZTVN2tt8tt_metal7IDeviceE", "_ZTVN2tt8tt_metal6DeviceE",
            "_ZTVN2tt8tt_metal11distributed10MeshDeviceE"]

@@ -9,7 +9,8 @@
 #
 # Builds: g (-O2 -g), rel (-O3, no -g, -fomit-frame-pointer: the PyPI wheel), strip (rel after
 # strip --strip-all), and for e5 fp (-fno-omit-frame-pointer: stack walking) and cf
-# (-fcf-protection=full: endbr64 at every function start), for e4 fp. The runtime is one translation
+# (-fcf-protection=full: endbr64 at every function start) and clang (clang++ -O3, no
+# -fcf-protection, no frame pointer: how the PyPI wheel is really built), for e4 fp. The runtime is one translation
 # unit per variant and build (it is small; this keeps 16 library builds within minutes).
 # libttnn_sim.so and ttsim_workload are built once per variant and copied into each build
 # directory, where RUNPATH $ORIGIN makes them load the libtt_metal.so beside them.
@@ -25,6 +26,10 @@ SIM_FLAGS_g   := -O2 -g
 SIM_FLAGS_rel := -O3 -fomit-frame-pointer
 SIM_FLAGS_fp  := -O2 -fno-omit-frame-pointer
 SIM_FLAGS_cf  := -O2 -fcf-protection=full
+SIM_FLAGS_clang := -O3 -fomit-frame-pointer -fcf-protection=none
+# The compiler of a build: $(CXX) unless the build names its own.
+SIM_CXX_clang := $(CLANG)++
+sim_cxx = $(or $(SIM_CXX_$(1)),$(CXX))
 SIM_RT_SRCS  := $(sort $(wildcard $(SIM_DIR)/runtime/*.cpp))
 SIM_RT_UNITY := $(SIM_OUT)/runtime_unity.cpp
 SIM_LIB_LINK := -shared -Wl,-soname,libtt_metal.so -Wl,-z,defs
@@ -48,7 +53,7 @@ define sim_compiled_build
 $(SIM_OUT)/$(1)/$(2)/libtt_metal.so: $(SIM_RT_UNITY)
 	$$(call msg,CXX,$$@)
 	$(Q)mkdir -p $$(@D)
-	$(Q)$(CXX) $(SIM_CXXFLAGS) $(SIM_FLAGS_$(2)) -DTTSIM_ERA=$(1) $(SIM_LIB_LINK) $(LDFLAGS) $$< -o $$@
+	$(Q)$(call sim_cxx,$(2)) $(SIM_CXXFLAGS) $(SIM_FLAGS_$(2)) -DTTSIM_ERA=$(1) $(SIM_LIB_LINK) $(LDFLAGS) $$< -o $$@
 
 SIM_DEPS += $(SIM_OUT)/$(1)/$(2)/libtt_metal.d
 endef
@@ -112,7 +117,9 @@ endef
 
 $(foreach v,$(SIM_VARIANTS),$(eval $(call sim_variant,$(v))))
 # fp for e5 (the wheel's era) and e4 (the last one with the CB tracking imbalance).
-$(foreach b,e5/fp e5/cf e4/fp,$(eval $(call sim_compiled_build,$(word 1,$(subst /, ,$(b))),$(word 2,$(subst /, ,$(b))))))
+$(foreach b,e5/fp e5/cf e4/fp e5/clang,$(eval $(call sim_compiled_build,$(word 1,$(subst /, ,$(b))),$(word 2,$(subst /, ,$(b))))))
+# The clang build's programs need no flags of their own: the g++ ones, copied.
+$(eval $(call sim_programs_copy,e5,clang))
 $(foreach b,e5/fp e5/cf e4/fp,$(eval $(call sim_programs_compiled,$(word 1,$(subst /, ,$(b))),$(word 2,$(subst /, ,$(b))))))
 
 # ---- unit tests: the layout test for every variant; the others for the eras whose close

@@ -161,3 +161,21 @@ $(FIXTURE_DIR)/libev-noacc.so: $(EV_FIXTURE_SRC) tests/unit/fixtures.mk | $(FIXT
 $(OUTPUT)/tests/test_layout_evidence: | $(EV_FIXTURES)
 
 $(OUTPUT)/tests/test_layout_select: | $(EV_FIXTURES)
+
+# Fixtures of tests/unit/test_probe_placement.c: tests/unit/fixtures/placement_lib.cpp
+# (probed functions shaped like the real ones) as release builds are made:
+#   libplace-clang-O3.so     clang++ -O3, no -fcf-protection (the PyPI wheel)
+#   libplace-gcc-O2.so       g++ -O2, no -fcf-protection
+#   libplace-gcc-O2-cf.so    g++ -O2 -fcf-protection=full: endbr64 first
+PLACE_FIXTURE_SRC   := tests/unit/fixtures/placement_lib.cpp
+PLACE_FIXTURE_FLAGS := -fPIC -shared -std=c++17 -Wall -Wextra -Werror
+PLACE_CC_clang-O3   := $(EV_CLANGXX) -O3 -fcf-protection=none
+PLACE_CC_gcc-O2     := $(EV_GXX) -O2 -fcf-protection=none
+PLACE_CC_gcc-O2-cf  := $(EV_GXX) -O2 -fcf-protection=full
+PLACE_FIXTURES      := $(patsubst %,$(FIXTURE_DIR)/libplace-%.so,clang-O3 gcc-O2 gcc-O2-cf)
+
+$(PLACE_FIXTURES): $(FIXTURE_DIR)/libplace-%.so: $(PLACE_FIXTURE_SRC) tests/unit/fixtures.mk | $(FIXTURE_DIR)
+	$(call msg,CXX,$@)
+	$(Q)$(PLACE_CC_$*) $(PLACE_FIXTURE_FLAGS) $< -o $@
+
+$(OUTPUT)/tests/test_probe_placement: | $(PLACE_FIXTURES)

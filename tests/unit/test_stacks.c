@@ -14,6 +14,8 @@
 #include <cmocka.h>
 #include <linux/types.h>
 #include "elf/stacks.h"
+#include "elf/unwind.h"
+#include "ttleak_args.h"
 #include "ttleak_event.h"
 
 __attribute__((noinline)) int probed_function_for_test(int x)
@@ -202,12 +204,37 @@ static void test_unwinds_own_stack(void **state)
 	stack_store__free(s);
 }
 
+/* Without CFI the caller comes from the return address, found where the
+ * probe's cookie said: the top of the stack at the entry, higher after pushes. */
+static void test_entry_frames_follow_the_return_slot(void **state)
+{
+	struct ttleak_ustack *u = calloc(1, sizeof(*u) + 24);
+	const uint64_t stack[3] = { 0xa0, 0xb0, 0xc0 };
+	uint64_t ips[4];
+
+	(void)state;
+	u->regs[TTLEAK_UREG_IP] = 0x1000;
+	memcpy(u->data, stack, sizeof(stack));
+	assert_int_equal(unwind__entry_frames(u, sizeof(*u) + 24, ips, 4), 2);
+	assert_int_equal(ips[0], 0x1000);
+	assert_int_equal(ips[1], 0xa0);
+	u->ret_slot = 2; /* two pushes before the probe */
+	assert_int_equal(unwind__entry_frames(u, sizeof(*u) + 24, ips, 4), 2);
+	assert_int_equal(ips[1], 0xc0);
+	/* The slot past the copy, or unknown: the function alone, nothing guessed. */
+	assert_int_equal(unwind__entry_frames(u, sizeof(*u) + 16, ips, 4), 1);
+	u->ret_slot = TTLEAK_RET_SLOT_UNKNOWN;
+	assert_int_equal(unwind__entry_frames(u, sizeof(*u) + 24, ips, 4), 1);
+	free(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_functions_are_symbolized),
 		cmocka_unit_test(test_library_and_unmapped_frames),
 		cmocka_unit_test(test_unwinds_own_stack),
+		cmocka_unit_test(test_entry_frames_follow_the_return_slot),
 	};
 
 	return cmocka_run_group_tests_name("stacks", tests, NULL, NULL);

@@ -156,6 +156,8 @@ static int attach_target(struct loader *l, const struct loader_opts *o, enum pro
 	}
 	/* A pid here makes the kernel trap only in that process; otherwise
 	 * every process mapping the library traps and BPF filters. */
+	/* Where the arguments are at this probe's site (probe_site.h). */
+	uopts.bpf_cookie = t->arg_cookie;
 	link = bpf_program__attach_uprobe_opts(prog, o->filter == LOADER_TRACE_PID ? o->pid : -1,
 					       o->lib_path, t->file_offset, &uopts);
 	if (!link) {

@@ -6,8 +6,23 @@
 #include "elf/layout.h"
 #include "elf/layout_select.h"
 #include "attach/list_probes.h"
+#include "attach/probe_site.h"
 #include "attach/probes.h"
 #include "attach/target.h"
+
+/* Where the probe sits in its function, on what, and where its program
+ * reads each argument there. */
+static void print_site(const struct probe_target *t)
+{
+	char args[128];
+
+	probe_site__describe(t->arg_cookie, t->args_read, args, sizeof(args));
+	if (t->moved)
+		printf("  %-42s   site: entry+%" PRIu32 " (%s), moved; ", "", t->moved, t->site_insn);
+	else
+		printf("  %-42s   site: entry (%s); ", "", t->site_insn[0] ? t->site_insn : "not decoded");
+	printf("reads %s\n", args[0] ? args : "no argument");
+}
 
 static void print_probe(const struct probe_plan *plan, enum probe_id id)
 {
@@ -25,11 +40,12 @@ static void print_probe(const struct probe_plan *plan, enum probe_id id)
 		       disables[0] ? "; disables: " : "", disables);
 		return;
 	}
-	for (i = 0; i < plan->n_targets[id]; i++)
-		printf("  %-32s %-9s 0x%08" PRIx64 "  %s%s\n", i ? "" : def->label,
+	for (i = 0; i < plan->n_targets[id]; i++) {
+		printf("  %-32s %-9s 0x%08" PRIx64 "  %s\n", i ? "" : def->label,
 		       i ? "" : (def->required ? "required" : "optional"),
-		       plan->targets[id][i].file_offset, plan->targets[id][i].demangled,
-		       plan->targets[id][i].skipped ? "  (after endbr64)" : "");
+		       plan->targets[id][i].file_offset, plan->targets[id][i].demangled);
+		print_site(&plan->targets[id][i]);
+	}
 }
 
 /* Every offset the tracer would read, with the evidence for it. */

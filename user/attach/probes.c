@@ -67,6 +67,29 @@ static const char *program_for(enum probe_id id, const struct sym_match *m)
 	return defs[id].bpf_program;
 }
 
+/* The arguments each BPF program reads (bit i: argument i of the SysV order,
+ * `this` first): what a moved probe must still find. */
+static uint8_t args_read_by(const char *program)
+{
+	static const struct { const char *program; uint8_t args; } table[] = {
+		{ "buffer_alloc", 1u << 1 },
+		{ "buffer_free", 1u << 0 | 1u << 1 },
+		{ "allocator_reset", 1u << 0 },
+		{ "cb_layout", 1u << 0 | 1u << 1 },
+		{ "cb_alloc", 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 },
+		{ "cb_dealloc", 1u << 1 },
+		{ "cb_dealloc_all", 0 },
+		{ "program_destroy", 1u << 0 },
+		{ "device_close", 1u << 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].program, program) == 0)
+			return table[i].args;
+	return 0x3f; /* unknown: all six, so nothing moves that is not proven */
+}
+
 static void add_target(struct probe_plan *plan, enum probe_id id, const struct sym_match *m)
 {
 	struct probe_target *t;
@@ -75,6 +98,7 @@ static void add_target(struct probe_plan *plan, enum probe_id id, const struct s
 		return;
 	t = &plan->targets[id][plan->n_targets[id]++];
 	t->bpf_program = program_for(id, m);
+	t->args_read = args_read_by(t->bpf_program);
 	t->file_offset = m->file_offset;
 	t->vaddr = m->vaddr;
 	t->size = m->size;

@@ -51,10 +51,13 @@ struct probe_def {
 
 struct probe_target {
 	const char *bpf_program;  /* may differ from the default (overloads) */
-	uint64_t file_offset;     /* where the probe goes (entry + skipped) */
+	uint64_t file_offset;     /* where the probe goes (entry + moved) */
 	uint64_t vaddr;           /* the same place as a link-time address */
 	uint64_t size;            /* the function's size, from the symbol table */
-	uint32_t skipped;         /* bytes after the entry (endbr64), see probe_placement.h */
+	uint32_t moved;           /* bytes after the entry, see attach/probe_site.h */
+	uint8_t args_read;        /* arguments its BPF program reads, bit i: argument i */
+	uint64_t arg_cookie;      /* where they are at the probe (include/ttleak_args.h) */
+	char site_insn[64];       /* the instruction the probe sits on */
 	char demangled[512];
 };
 

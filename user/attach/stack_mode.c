@@ -39,7 +39,7 @@ bool stack_mode__frame_pointers(const char *lib_path, const struct probe_plan *p
 			const struct probe_target *t = &plan->targets[allocs[i]][j];
 
 			any = true;
-			kept &= sets_up_frame(fd, t->file_offset - t->skipped);
+			kept &= sets_up_frame(fd, t->file_offset - t->moved);
 		}
 	close(fd);
 	return any && kept;

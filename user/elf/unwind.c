@@ -7,6 +7,7 @@
 #include <elfutils/libdwfl.h>
 #include "elf/mapped_file.h"
 #include "elf/unwind.h"
+#include "ttleak_args.h"
 
 struct unwinder {
 	Dwfl *dwfl;
@@ -168,8 +169,11 @@ size_t unwind__entry_frames(const struct ttleak_ustack *u, size_t size, uint64_t
 
 	if (max > n)
 		ips[n++] = u->regs[TTLEAK_UREG_IP];
-	if (max > n && size >= sizeof(*u) + sizeof(uint64_t))
-		memcpy(&ips[n++], u->data, sizeof(uint64_t));
+	/* The probe may sit past pushes: the cookie said where the call's
+	 * return address is now. */
+	if (max > n && u->ret_slot != TTLEAK_RET_SLOT_UNKNOWN &&
+	    size >= sizeof(*u) + 8 * ((size_t)u->ret_slot + 1))
+		memcpy(&ips[n++], u->data + 8 * (size_t)u->ret_slot, sizeof(uint64_t));
 	return n;
 }
 

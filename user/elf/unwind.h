@@ -44,7 +44,8 @@ size_t unwinder__frames(struct unwinder *uw, const struct ttleak_ustack *u, size
 			uint64_t *ips, size_t max, enum unwind_end *end);
 
 /* The same two frames without an unwinder: the probed function and the
- * return address at its entry (the top of the stack copy). */
+ * return address the call pushed (the top of the stack copy at the entry,
+ * u->ret_slot slots up where the probe sits past pushes). */
 size_t unwind__entry_frames(const struct ttleak_ustack *u, size_t size, uint64_t *ips,
 			    size_t max);
 

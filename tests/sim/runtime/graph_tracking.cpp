@@ -1,7 +1,6 @@
 #include "graph_tracking.hpp"
 
 #include "device.hpp"
-#include "ledger.hpp"
 
 #include <stdexcept>
 
@@ -14,6 +13,10 @@ TTSIM_PROBED GraphTracker& GraphTracker::instance() {
 }
 
 // Processors are called outside the lock so that one may allocate from its callback.
+// Every track_* first returns when no processor is installed, unlocked, as upstream does
+// (tt_metal/impl/graph/graph_tracking.cpp at a8c5af0f5a: `if (processors.empty()) return;`,
+// with no lock at all): so a release build starts each of them with a load and a compare
+// of the vector's begin and end, which is what the tracer's probes land on.
 std::vector<std::shared_ptr<IGraphProcessor>> GraphTracker::snapshot() {
     events_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mutex_);
@@ -33,12 +36,18 @@ void GraphTracker::pop_processor() {
 }
 
 TTSIM_PROBED void GraphTracker::track_allocate(const Buffer* buffer) {
+    if (processors_.empty()) {
+        return;
+    }
     for (const auto& p : snapshot()) {
         p->track_allocate(buffer);
     }
 }
 
 TTSIM_PROBED void GraphTracker::track_deallocate(Buffer* buffer) {
+    if (processors_.empty()) {
+        return;
+    }
     for (const auto& p : snapshot()) {
         p->track_deallocate(buffer);
     }
@@ -47,19 +56,27 @@ TTSIM_PROBED void GraphTracker::track_deallocate(Buffer* buffer) {
 TTSIM_PROBED void GraphTracker::track_allocate_cb(const CoreRangeSet& core_range_set, std::uint64_t addr,
                                                   std::uint64_t size, bool is_globally_allocated,
                                                   const IDevice* device) {
+    if (processors_.empty()) {
+        return;
+    }
     for (const auto& p : snapshot()) {
         p->track_allocate_cb(core_range_set, addr, size, is_globally_allocated, device);
     }
 }
 
 TTSIM_PROBED void GraphTracker::track_deallocate_cb(const IDevice* device) {
-    ttsim::Ledger::instance().cb_dealloc_report(ttsim::dev_key(device));
+    if (processors_.empty()) {
+        return;
+    }
     for (const auto& p : snapshot()) {
         p->track_deallocate_cb(device);
     }
 }
 
 TTSIM_PROBED void GraphTracker::track_program(Program* program, const IDevice* device) {
+    if (processors_.empty()) {
+        return;
+    }
     for (const auto& p : snapshot()) {
         p->track_program(program, device);
     }

@@ -137,6 +137,9 @@ TTSIM_PROBED void ProgramImpl::deallocate_circular_buffers() {
         return;
     }
     for (const IDevice* device : cb_devices_) {
+        // The ledger records the report here: track_deallocate_cb returns at once when no
+        // listener is installed, but the call is what the tracer sees.
+        ttsim::Ledger::instance().cb_dealloc_report(ttsim::dev_key(device));
         GraphTracker::instance().track_deallocate_cb(device);
     }
     cb_devices_.clear();
