@@ -597,6 +597,8 @@ int BPF_PROG(process_exit, struct task_struct *task)
 		return 0;
 	e->tgid = tgid;
 	e->tid = BPF_CORE_READ(task, pid);
+	/* The leader's name, not the exiting thread's: threads may be renamed. */
+	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
 	event_submit(e, true);
 	return 0;
 }

@@ -10,7 +10,7 @@
 #ifndef TTLEAK_EVENT_H
 #define TTLEAK_EVENT_H
 
-#define TTLEAK_EVENT_VERSION 2
+#define TTLEAK_EVENT_VERSION 3
 
 enum ttleak_event_kind {
 	TTLEAK_EV_BUFFER_ALLOC = 1,   /* GraphTracker::track_allocate(buffer): address already set */
@@ -102,6 +102,9 @@ enum ttleak_drop_reason {
 	TTLEAK_DROP_REASON_MAX
 };
 
+/* Bytes of a task's comm (TASK_COMM_LEN), its terminating NUL included. */
+#define TTLEAK_COMM_LEN 16
+
 #define TTLEAK_CHIP_UNKNOWN (-1)
 #define TTLEAK_MESH_UNKNOWN (-1)
 
@@ -141,8 +144,17 @@ struct ttleak_event {
 	__u64 object;      /* Buffer*, ProgramImpl* or Program*, Allocator* */
 	__u64 allocator;   /* Allocator* owning the buffer (at a free: `this` of deallocate_buffer) */
 	__u64 allocator_field; /* at a free: the buffer's allocator_ field, which must equal `allocator` */
-	__u64 address;     /* device address (buffers, CBs) */
-	__u64 size;        /* total bytes */
+	union {
+		struct {
+			__u64 address;     /* device address (buffers, CBs) */
+			__u64 size;        /* total bytes */
+		};
+		/* TTLEAK_EV_PROCESS_EXIT: the process's name as the kernel keeps
+		 * it (the group leader's comm, NUL-terminated), which names a
+		 * process that was gone before its command line could be read.
+		 * Sent once per process, so no event grows for it. */
+		char comm[TTLEAK_COMM_LEN];
+	};
 	__u64 page_size;
 	__u64 probe_ip;    /* where the uprobe fired: tells where the process loaded the library */
 };

@@ -1,7 +1,8 @@
 """--all with several copies of the runtime library: every distinct file (device, inode)
 is probed, including one a process maps after the tracer started; a file owned by
 neither root nor the invoking user is flagged untrusted; a process over its --max-live
-budget is capped and the run is not certified.
+budget is capped and the run is not certified; a process gone before its command line
+was read is named by its comm.
 
 --all traces every process on the machine, and other tests' workloads may run beside
 these: only the processes started here are checked."""
@@ -166,7 +167,37 @@ def scenario_budget(build):
     return "--all --max-live caps a process's records; the run is not certified", run
 
 
+def scenario_short_lived(build):
+    """A process whose command line is gone before the tracer reads it: the tracer
+    is stopped while the process runs, exits and is reaped, so only the kernel's
+    name that its exit event carries can name it."""
+    def run(tmp):
+        d = copy_runtime(build, tmp, "brief")
+        ledger = os.path.join(tmp, "ledger.txt")
+        report_path = os.path.join(tmp, "report.json")
+        w = start_paused(workload(d, ledger), dict(os.environ))
+        tracer = Tracer(build, report_path)
+        tracer.wait_for("attached")
+        os.kill(tracer.proc.pid, signal.SIGSTOP)
+        try:
+            run_released([w])  # its events wait in the ring buffer; it is reaped
+            check(not os.path.exists(f"/proc/{w.pid}"), f"process {w.pid} not reaped")
+        finally:
+            os.kill(tracer.proc.pid, signal.SIGCONT)
+        status, text = tracer.stop()
+        report = load_report(report_path, status, text)
+        compare_process(report, w.pid, ledger, text)
+        name = "[ttsim_workload]"
+        proc = process_entry(report, w.pid)
+        check(proc["exited"] and proc["command"] == name, f"JSON names it {proc['command']!r}")
+        for heading in (f"== process {w.pid} exited ==", f"Process {w.pid} (exited)  {name}"):
+            check(heading in text, f"the text report lacks '{heading}':\n{text}")
+        check(text.count(f"Process {w.pid} (exited)") == 1, f"reported twice:\n{text}")
+    return "--all names a process gone before its command line was read by its comm", run
+
+
 def scenarios(build):
+    yield scenario_short_lived(build)
     yield scenario_two_copies(build)
     yield scenario_untrusted_owner(build)
     yield scenario_budget(build)

@@ -1,5 +1,5 @@
 # libFuzzer harnesses for the parsers that read untrusted input:
-#   fuzz_event_log   the --replay event log reader   (user/model/event_log.c)
+#   fuzz_event_log   the --replay event log reader   (user/model/event_log.c, pipeline/run_record_read.c)
 #   fuzz_proc_maps   the /proc/PID/maps parser       (user/attach/proc_maps.c)
 #   fuzz_layout      the --layout file parser        (user/elf/layout.c)
 #   fuzz_elf         the runtime library's ELF/DWARF readers (user/elf/layout_dwarf.c,
@@ -26,7 +26,9 @@ FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,unde
 		   -fno-sanitize-recover=all $(WARNINGS) -std=gnu11 -Iinclude -Iuser
 
 # Each harness links the one module it exercises (plain C, no libbpf).
-$(FUZZ_DIR)/fuzz_event_log: user/model/event_log.c user/report/output_file.c user/elf/file_kind.c
+# The event log's reader and the reader of its metadata section.
+$(FUZZ_DIR)/fuzz_event_log: user/model/event_log.c user/report/output_file.c user/elf/file_kind.c \
+			    user/pipeline/run_record_read.c user/model/process_labels.c
 $(FUZZ_DIR)/fuzz_proc_maps: user/attach/proc_maps.c
 $(FUZZ_DIR)/fuzz_layout: user/elf/layout.c user/elf/file_kind.c
 

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "model/process_labels.h"
 #include "report/describe.h"
 
 static void test_devices(void **state)
@@ -60,12 +61,39 @@ static void test_process_command(void **state)
 	assert_string_equal(describe__process_command(&run, 12), "");
 }
 
+/* A process gone before its command line was read is named by the comm its
+ * exit event carried; a command line, when read, wins over it. */
+static void test_process_comm(void **state)
+{
+	static const char comm16[TTLEAK_COMM_LEN] = "exactly16bytes!!"; /* no NUL */
+	struct process_labels l = { 0 };
+	struct run_info run;
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	assert_int_equal(process_labels__set_command(&l, 20, ""), 0);
+	assert_int_equal(process_labels__set_comm(&l, 20, "ttsim_workload"), 0);
+	assert_int_equal(process_labels__set_command(&l, 21, "python t.py"), 0);
+	assert_int_equal(process_labels__set_comm(&l, 21, "python3"), 0);
+	assert_int_equal(process_labels__set_comm(&l, 22, comm16), 0);
+	assert_int_equal(process_labels__set_comm(&l, 23, ""), 0);
+	assert_int_equal(l.n, 3); /* an empty comm adds nothing */
+	run.labels = l.v;
+	run.n_labels = l.n;
+	assert_string_equal(describe__process_command(&run, 20), "[ttsim_workload]");
+	assert_string_equal(describe__process_command(&run, 21), "python t.py");
+	assert_string_equal(describe__process_command(&run, 22), "[exactly16bytes!!]");
+	assert_string_equal(describe__process_command(&run, 23), "");
+	process_labels__free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_wait_status),
 		cmocka_unit_test(test_process_command),
+		cmocka_unit_test(test_process_comm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

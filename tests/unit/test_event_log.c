@@ -21,7 +21,7 @@
 
 #define HEADER_SIZE 40
 #define RECORD_SIZE sizeof(struct ttleak_event)
-#define FOOTER_SIZE (16 + 8 * TTLEAK_DROP_REASON_MAX)
+#define FOOTER_SIZE (20 + 8 * TTLEAK_DROP_REASON_MAX)
 
 static char dir[] = "/tmp/ttleak-evlog-XXXXXX";
 static char path[PATH_MAX];
@@ -354,6 +354,82 @@ static void test_reject_data_after_footer(void **state)
 	expect_next_error(3, "unexpected data after the end marker");
 }
 
+/* The metadata section comes back byte for byte, after every record. */
+static void test_meta_round_trip(void **state)
+{
+	static const unsigned char meta[] = "run metadata\0with a NUL inside";
+	struct event_log_footer f = { .meta = meta, .meta_size = sizeof(meta) };
+	const struct event_log_footer *got;
+	struct event_log_writer *w;
+	struct event_log_reader *r;
+	struct event_log_header h;
+	struct ttleak_event ev = make_event(0);
+	char err[512] = "";
+	int ret;
+
+	(void)state;
+	w = event_log_writer__open(path, &hdr);
+	assert_non_null(w);
+	assert_int_equal(event_log_writer__append(w, &ev), 0);
+	assert_int_equal(event_log_writer__close(w, &f), 0);
+	r = event_log_reader__open(path, &h, err, sizeof(err));
+	assert_non_null(r);
+	while ((ret = event_log_reader__next(r, &ev, err, sizeof(err))) == 1)
+		;
+	if (ret)
+		fail_msg("next: %s", err);
+	got = event_log_reader__footer(r);
+	assert_int_equal(got->event_count, 1);
+	assert_int_equal(got->meta_size, sizeof(meta));
+	assert_memory_equal(got->meta, meta, sizeof(meta));
+	event_log_reader__close(r);
+}
+
+/* A log whose footer promises meta_size bytes of metadata; `keep` of them written. */
+static void write_meta_log(uint32_t meta_size, size_t keep)
+{
+	unsigned char *b, *grown;
+	size_t n;
+
+	write_log(2, 0);
+	b = slurp(&n);
+	memcpy(b + n - 4, &meta_size, 4);
+	grown = realloc(b, n + keep);
+	assert_non_null(grown);
+	memset(grown + n, 'm', keep);
+	spew(grown, n + keep);
+	free(grown);
+}
+
+static void test_reject_bad_meta(void **state)
+{
+	char want[160];
+
+	(void)state;
+	write_meta_log(100, 99);
+	expect_next_error(2, "truncated run metadata (99 of 100 bytes)");
+	write_meta_log(100, 101);
+	expect_next_error(2, "unexpected data after the end marker");
+	write_meta_log(EVENT_LOG_META_MAX + 1, 0);
+	snprintf(want, sizeof(want), "gives %u bytes of run metadata, more than the %u",
+		 EVENT_LOG_META_MAX + 1, EVENT_LOG_META_MAX);
+	expect_next_error(2, want);
+}
+
+static void test_writer_rejects_huge_meta(void **state)
+{
+	static const unsigned char meta[1];
+	struct event_log_footer f = { .meta = meta, .meta_size = EVENT_LOG_META_MAX + 1 };
+	struct event_log_writer *w;
+
+	(void)state;
+	unlink(path);
+	w = event_log_writer__open(path, &hdr);
+	assert_non_null(w);
+	assert_int_equal(event_log_writer__close(w, &f), -EFBIG);
+	assert_int_equal(access(path, F_OK), -1); /* nothing left in place */
+}
+
 static void corrupt_record(size_t index, size_t field, uint8_t value, const char *needle)
 {
 	unsigned char *b;
@@ -435,6 +511,9 @@ int main(void)
 		cmocka_unit_test(test_reject_truncated_footer),
 		cmocka_unit_test(test_reject_footer_count_mismatch),
 		cmocka_unit_test(test_reject_data_after_footer),
+		cmocka_unit_test(test_meta_round_trip),
+		cmocka_unit_test(test_reject_bad_meta),
+		cmocka_unit_test(test_writer_rejects_huge_meta),
 		cmocka_unit_test(test_reject_corrupt_records),
 		cmocka_unit_test(test_writer_errors),
 		cmocka_unit_test(test_writer_write_error),

@@ -83,15 +83,10 @@ static double now_s(void)
  * process is surely alive: it may be gone by report time. */
 static void label_process(struct session *s, uint32_t tgid)
 {
-	struct process_label *grown;
+	char command[sizeof(s->labels.v->command)];
 
-	grown = realloc(s->labels, (s->n_labels + 1) * sizeof(*grown));
-	if (!grown)
-		return;
-	s->labels = grown;
-	s->labels[s->n_labels].tgid = tgid;
-	target__read_command((int)tgid, s->labels[s->n_labels].command, sizeof(grown->command));
-	s->n_labels++;
+	target__read_command((int)tgid, command, sizeof(command));
+	process_labels__set_command(&s->labels, tgid, command);
 }
 
 static void note_exit(struct session *s, uint32_t tgid)
@@ -207,8 +202,10 @@ static void on_event(const struct ttleak_event *raw, void *ctx)
 		if (s->stacks)
 			stack_store__note_process(s->stacks, ev->tgid);
 	}
-	if (ev->kind == TTLEAK_EV_PROCESS_EXIT)
+	if (ev->kind == TTLEAK_EV_PROCESS_EXIT) {
+		process_labels__set_comm(&s->labels, ev->tgid, ev->comm);
 		note_exit(s, ev->tgid);
+	}
 	if (ev->stack_id >= 0 && s->stacks && s->stack_mode == TTLEAK_STACKS_FP)
 		capture_stack(s, ev);
 	pipeline__event(s->pipeline, ev);
@@ -233,8 +230,8 @@ static void fill_run_info(struct session *s)
 	}
 	run->max_live = s->opts->max_live;
 	run->allow_drops = s->opts->allow_drops;
-	run->labels = s->labels;
-	run->n_labels = s->n_labels;
+	run->labels = s->labels.v;
+	run->n_labels = s->labels.n;
 	run->stacks = s->stacks;
 	run->stack_mode = s->stack_mode;
 	run->stack_bytes = s->opts->stack_bytes;
@@ -456,7 +453,7 @@ static void session_free(struct session *s)
 	if (s->mode->abandon)
 		s->mode->abandon(s);
 	stack_store__free(s->stacks);
-	free(s->labels);
+	process_labels__free(&s->labels);
 	free(s->exited);
 	free(s->reported);
 	free_announced(s);

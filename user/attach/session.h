@@ -20,6 +20,7 @@
 #include "attach/target.h"
 #include "elf/layout.h"
 #include "elf/stacks.h"
+#include "model/process_labels.h"
 #include "model/run_info.h"
 #include "pipeline/pipeline.h"
 
@@ -78,8 +79,7 @@ struct session {
 	enum ttleak_stack_mode stack_mode;
 	struct pending_stack *pending; /* --stacks=dwarf, by thread */
 	struct run_info run;
-	struct process_label *labels;
-	size_t n_labels;
+	struct process_labels labels;
 	uint32_t *exited;         /* --all: processes to report at the next turn */
 	size_t n_exited;
 	uint32_t *reported;       /* --all: processes already reported at exit */

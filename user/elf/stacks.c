@@ -513,25 +513,112 @@ void stack_store__stats(const struct stack_store *s, struct stack_stats *out)
 	*out = s->stats;
 }
 
+/* ---- the event log (--record, --replay) -------------------------------- */
+
+int stack_store__each(const struct stack_store *s, stack_store_fn fn, void *ctx)
+{
+	const struct stack *st, *tmp;
+	int ret;
+
+	HASH_ITER(hh, s->stacks, st, tmp) {
+		ret = fn(st->key.tgid, st->key.id, st->frames, st->n, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* A recorded module path, as a module without a file (never opened: the
+ * frames come symbolized). Its key cannot be a real device's. */
+static struct module *restored_module(struct stack_store *s, const char *path)
+{
+	struct module *m, *tmp;
+
+	HASH_ITER(hh, s->modules, m, tmp)
+		if (m->key.dev == UINT64_MAX && strcmp(m->path, path) == 0)
+			return m;
+	m = calloc(1, sizeof(*m));
+	if (!m || !(m->path = strdup(path))) {
+		free(m);
+		return NULL;
+	}
+	m->key = (struct module_key){ .dev = UINT64_MAX, .ino = HASH_COUNT(s->modules) };
+	m->fd = -1;
+	m->tried = true;
+	HASH_ADD(hh, s->modules, key, sizeof(m->key), m);
+	return m;
+}
+
+static int restore_frame(struct stack_store *s, struct stack *st, const struct stack_frame *f)
+{
+	struct stack_frame *to = &st->frames[st->n];
+
+	*to = (struct stack_frame){ .ip = f->ip, .offset = f->offset, .line = f->line };
+	if (f->module && !(st->modules[st->n] = restored_module(s, f->module)))
+		return -ENOMEM;
+	to->module = f->module ? st->modules[st->n]->path : NULL;
+	to->symbol = f->symbol ? strdup(f->symbol) : NULL;
+	to->source = f->source ? strdup(f->source) : NULL;
+	st->n++; /* counted before the checks: freed with the stack on failure */
+	return (f->symbol && !to->symbol) || (f->source && !to->source) ? -ENOMEM : 0;
+}
+
+static void free_stack(struct stack *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n; i++) {
+		free((char *)st->frames[i].symbol);
+		free((char *)st->frames[i].source);
+	}
+	free(st->frames);
+	free(st->modules);
+	free(st);
+}
+
+int stack_store__restore(struct stack_store *s, uint32_t tgid, int32_t stack_id,
+			 const struct stack_frame *frames, size_t n)
+{
+	struct stack *st;
+	size_t i;
+
+	if (stack_store__known(s, tgid, stack_id))
+		return 0;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->key = (struct stack_key){ tgid, stack_id };
+	st->frames = calloc(n ? n : 1, sizeof(*st->frames));
+	st->modules = calloc(n ? n : 1, sizeof(*st->modules));
+	st->symbolized = true;
+	for (i = 0; st->frames && st->modules && i < n; i++)
+		if (restore_frame(s, st, &frames[i]))
+			break;
+	if (!st->frames || !st->modules || i < n) {
+		free_stack(st);
+		return -ENOMEM;
+	}
+	HASH_ADD(hh, s->stacks, key, sizeof(st->key), st);
+	return 0;
+}
+
+void stack_store__restore_stats(struct stack_store *s, const struct stack_stats *stats)
+{
+	s->stats = *stats;
+}
+
 void stack_store__free(struct stack_store *s)
 {
 	struct process_maps *p, *ptmp;
 	struct module *m, *mtmp;
 	struct stack *st, *stmp;
 	struct unwound *w, *wtmp;
-	size_t i;
 
 	if (!s)
 		return;
 	HASH_ITER(hh, s->stacks, st, stmp) {
-		for (i = 0; i < st->n; i++) {
-			free((char *)st->frames[i].symbol);
-			free((char *)st->frames[i].source);
-		}
-		free(st->frames);
-		free(st->modules);
 		HASH_DEL(s->stacks, st);
-		free(st);
+		free_stack(st);
 	}
 	HASH_ITER(hh, s->unwound, w, wtmp) {
 		HASH_DEL(s->unwound, w);

@@ -72,4 +72,17 @@ const struct stack_frame *stack_store__frames(const struct stack_store *s, uint3
 
 void stack_store__stats(const struct stack_store *s, struct stack_stats *out);
 
+/* Every captured stack, for the event log (after stack_store__symbolize). */
+typedef int (*stack_store_fn)(uint32_t tgid, int32_t stack_id, const struct stack_frame *frames,
+			      size_t n, void *ctx);
+/* Calls fn for each stack until it returns nonzero; returns that, or 0. */
+int stack_store__each(const struct stack_store *s, stack_store_fn fn, void *ctx);
+
+/* --replay: a stack as the event log recorded it, symbolized already (the
+ * strings are copied), and the counts the live run reported. A stack
+ * restored twice keeps the first. 0 or -ENOMEM. */
+int stack_store__restore(struct stack_store *s, uint32_t tgid, int32_t stack_id,
+			 const struct stack_frame *frames, size_t n);
+void stack_store__restore_stats(struct stack_store *s, const struct stack_stats *stats);
+
 #endif /* TTLEAK_STACKS_H */

@@ -14,7 +14,8 @@
 #define FOOTER_MAGIC "TTLEAKND"
 #define MAGIC_SIZE 8
 #define HEADER_SIZE 40
-#define FOOTER_SIZE (MAGIC_SIZE + 8 + 8 * TTLEAK_DROP_REASON_MAX)
+#define FOOTER_SIZE (MAGIC_SIZE + 8 + 8 * TTLEAK_DROP_REASON_MAX + 4)
+#define META_SIZE_AT (FOOTER_SIZE - 4)
 #define RECORD_SIZE sizeof(struct ttleak_event)
 #define BLOCK_SIZE (1u << 20)
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -42,6 +43,7 @@ struct event_log_reader {
 	char *path;
 	char msg[512];        /* the error, repeated by later calls */
 	struct event_log_footer footer;
+	unsigned char *meta;  /* footer.meta */
 };
 
 static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, sizeof(v)); }
@@ -121,12 +123,20 @@ int event_log_writer__close(struct event_log_writer *w, const struct event_log_f
 
 	if (!w)
 		return -EINVAL;
+	if (f && f->meta_size > EVENT_LOG_META_MAX) {
+		output_file__abandon(w->out);
+		free(w);
+		return -EFBIG;
+	}
 	memset(foot, 0, sizeof(foot));
 	memcpy(foot, FOOTER_MAGIC, MAGIC_SIZE);
 	put64(foot + 8, w->count);
 	for (int i = 0; f && i < TTLEAK_DROP_REASON_MAX; i++)
 		put64(foot + 16 + 8 * i, f->drops[i]);
+	put32(foot + META_SIZE_AT, f && f->meta ? f->meta_size : 0);
 	err = writer_put(w, foot, sizeof(foot));
+	if (!err && f && f->meta && f->meta_size)
+		err = writer_put(w, f->meta, f->meta_size);
 	if (!err && fflush(w->f))
 		err = -errno;
 	if (err)
@@ -252,10 +262,51 @@ cleanup:
 	return NULL;
 }
 
+/* n bytes into dst: first those read ahead, then from the file. Returns how
+ * many were read (fewer at end of file) or -errno. */
+static long read_exact(struct event_log_reader *r, unsigned char *dst, size_t n)
+{
+	size_t ahead = MIN(n, r->len), got;
+
+	memcpy(dst, r->buf, ahead);
+	consume(r, ahead);
+	got = ahead < n ? fread(dst + ahead, 1, n - ahead, r->f) : 0;
+	if (ahead + got < n && ferror(r->f))
+		return errno ? -errno : -EIO;
+	return (long)(ahead + got);
+}
+
+static int read_meta(struct event_log_reader *r, uint32_t size, char *err, size_t errlen)
+{
+	long got;
+
+	if (size > EVENT_LOG_META_MAX)
+		return fail(r, -EINVAL, err, errlen, "the end marker gives %u bytes of run metadata, "
+			    "more than the %u a log may have: the file is corrupt; re-record",
+			    size, EVENT_LOG_META_MAX);
+	if (!size)
+		return 0;
+	r->meta = malloc(size);
+	if (!r->meta)
+		return fail(r, -ENOMEM, err, errlen, "out of memory for %u bytes of run metadata",
+			    size);
+	got = read_exact(r, r->meta, size);
+	if (got < 0)
+		return fail(r, (int)got, err, errlen, "read error in the run metadata: %s",
+			    strerror((int)-got));
+	if (got < (long)size)
+		return fail(r, -EINVAL, err, errlen, "truncated run metadata (%ld of %u bytes): "
+			    "the recording was interrupted; re-record", got, size);
+	r->footer.meta = r->meta;
+	r->footer.meta_size = size;
+	return 0;
+}
+
 static int read_footer(struct event_log_reader *r, long avail, char *err, size_t errlen)
 {
 	const unsigned char *p = r->buf;
 	uint64_t count;
+	uint32_t meta_size;
 
 	if (avail < (long)FOOTER_SIZE)
 		return fail(r, -EINVAL, err, errlen, "truncated end marker after %llu events: "
@@ -263,11 +314,14 @@ static int read_footer(struct event_log_reader *r, long avail, char *err, size_t
 	count = get64(p + 8);
 	for (int i = 0; i < TTLEAK_DROP_REASON_MAX; i++)
 		r->footer.drops[i] = get64(p + 16 + 8 * i);
+	meta_size = get32(p + META_SIZE_AT);
 	consume(r, FOOTER_SIZE);
 	if (count != r->count)
 		return fail(r, -EINVAL, err, errlen, "end marker counts %llu events but the file "
 			    "holds %llu: the file is corrupt; re-record",
 			    (unsigned long long)count, (unsigned long long)r->count);
+	if (read_meta(r, meta_size, err, errlen))
+		return r->state;
 	avail = fill(r, 1);
 	if (avail != 0)
 		return fail(r, avail < 0 ? (int)avail : -EINVAL, err, errlen,
@@ -330,6 +384,7 @@ void event_log_reader__close(struct event_log_reader *r)
 		return;
 	if (r->f)
 		fclose(r->f);
+	free(r->meta);
 	free(r->path);
 	free(r);
 }

@@ -8,7 +8,11 @@
  *           u32 flags, u64 probe_mask, u64 start_ns                 40 bytes
  *   records struct ttleak_event, raw, record_size bytes each
  *   footer  magic "TTLEAKND", u64 event_count,
- *           u64 drops[TTLEAK_DROP_REASON_MAX]       16 + 8 * MAX bytes
+ *           u64 drops[TTLEAK_DROP_REASON_MAX],
+ *           u32 meta_size                           20 + 8 * MAX bytes
+ *           meta_size bytes of the run's metadata (pipeline/run_record.h:
+ *           what the live run knew at its end: command, library, stacks;
+ *           at most EVENT_LOG_META_MAX), then the end of the file
  * The footer is told from a record by its magic: a record starts with ts_ns,
  * and "TTLEAKND" read as a CLOCK_MONOTONIC time is 156 years of uptime.
  * The footer's size follows TTLEAK_DROP_REASON_MAX, so adding a drop reason
@@ -33,9 +37,15 @@ struct event_log_header {
 	uint64_t probe_mask, start_ns;
 };
 
+/* The largest metadata section a log may have: far above what a run with
+ * every stack of a long job needs, and a bound a damaged size cannot pass. */
+#define EVENT_LOG_META_MAX (64u << 20)
+
 struct event_log_footer {
 	uint64_t event_count;
 	uint64_t drops[TTLEAK_DROP_REASON_MAX];
+	const unsigned char *meta; /* the metadata section, NULL when empty */
+	uint32_t meta_size;
 };
 
 struct event_log_writer;
@@ -57,8 +67,9 @@ int event_log_writer__append(struct event_log_writer *w, const struct ttleak_eve
  * Write the footer, close the file, rename it over the path given to open,
  * and free w (always, also on error; after a failed write the temporary
  * file is removed and the path left as it was).
- * f->drops is written as given (f may be NULL: no drops); f->event_count is
- * ignored, the writer counts the records it was given.
+ * f->drops and f->meta are written as given (f may be NULL: no drops, no
+ * metadata; meta_size above EVENT_LOG_META_MAX is -EFBIG); f->event_count
+ * is ignored, the writer counts the records it was given.
  * Returns 0 or -errno of the first failed write, close or rename.
  */
 int event_log_writer__close(struct event_log_writer *w, const struct event_log_footer *f);
@@ -81,7 +92,8 @@ struct event_log_reader *event_log_reader__open(const char *path, struct event_l
 int event_log_reader__next(struct event_log_reader *r, struct ttleak_event *ev, char *err,
 			   size_t errlen);
 
-/* The footer; valid once event_log_reader__next() returned 0, else NULL. */
+/* The footer, its metadata owned by r; valid once event_log_reader__next()
+ * returned 0, else NULL. */
 const struct event_log_footer *event_log_reader__footer(const struct event_log_reader *r);
 
 void event_log_reader__close(struct event_log_reader *r);

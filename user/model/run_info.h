@@ -11,10 +11,13 @@
 
 struct stack_store;
 
-/* The command line of a traced process, for reports. */
+/* What names a traced process in reports (model/process_labels.h). */
 struct process_label {
 	uint32_t tgid;
-	char command[256];
+	char command[256];          /* its command line, "" when unknown */
+	/* The kernel's name (comm) in brackets, as ps shows a process whose
+	 * command line is gone: "[python3]"; "" when unknown. */
+	char comm[TTLEAK_COMM_LEN + 3];
 };
 
 /* --all: a library file found mapped (or given), traced or not. */

@@ -6,6 +6,7 @@
 #include "pipeline/exports.h"
 #include "pipeline/output.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/run_record.h"
 #include "model/verdict.h"
 
 struct pipeline {
@@ -84,15 +85,27 @@ struct tracker_results *pipeline__results(struct pipeline *p, uint32_t checks)
 static int close_log(struct pipeline *p, const struct run_info *run, int status)
 {
 	struct event_log_footer f = { .event_count = 0 };
+	unsigned char *meta = NULL;
+	size_t meta_size = 0;
+	bool meta_failed;
 
 	if (!p->log)
 		return status;
 	memcpy(f.drops, run->drops, sizeof(f.drops));
-	if (event_log_writer__close(p->log, &f) || p->log_failed) {
+	/* What the run knew at its end, so a replay reports as it did. */
+	meta_failed = run_record__encode(run, &meta, &meta_size) != 0 ||
+		      meta_size > EVENT_LOG_META_MAX;
+	if (meta_failed)
+		fprintf(stderr, "ttleak-bpf: the run's metadata (%zu bytes) could not be added to the "
+			"event log %s\n", meta_size, p->cli->record_path);
+	f.meta = meta_failed ? NULL : meta;
+	f.meta_size = meta_failed ? 0 : (uint32_t)meta_size;
+	if (event_log_writer__close(p->log, &f) || p->log_failed || meta_failed) {
 		fprintf(stderr, "ttleak-bpf: the event log %s is incomplete\n", p->cli->record_path);
 		status = status == EXIT_USAGE ? status : EXIT_UNCERTIFIED;
 	}
 	p->log = NULL;
+	free(meta);
 	return status;
 }
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "pipeline/pipeline.h"
 #include "attach/probes.h"
 #include "pipeline/replay.h"
+#include "pipeline/run_record.h"
 
 static void describe_recording(const struct event_log_header *h, const char *path,
 			       struct run_info *run)
@@ -17,6 +19,65 @@ static void describe_recording(const struct event_log_header *h, const char *pat
 	run->checks = probes__checks_for_mask(h->probe_mask);
 	snprintf(run->layout_source, sizeof(run->layout_source), "as recorded");
 	run->stop_reason = "end of recording";
+}
+
+/* The live run's own account of itself, from the log's metadata: the
+ * report then says what the live one said. The replay's options (--max-live,
+ * --allow-drops) and the log's header and footer keep their say. */
+static int apply_record(const struct run_record *rec, struct run_info *run,
+			struct stack_store **stacks)
+{
+	const struct run_info *live = &rec->run;
+	size_t i;
+
+	memcpy(run->command, live->command, sizeof(run->command));
+	memcpy(run->lib_path, live->lib_path, sizeof(run->lib_path));
+	memcpy(run->generation, live->generation, sizeof(run->generation));
+	memcpy(run->layout_source, live->layout_source, sizeof(run->layout_source));
+	run->labels = live->labels;
+	run->n_labels = live->n_labels;
+	run->command_ran = live->command_ran;
+	run->command_status = live->command_status;
+	run->duration_s = live->duration_s;
+	run->probes_attached = live->probes_attached;
+	run->checks = live->checks;
+	run->stop_reason = live->stop_reason;
+	run->libraries = live->libraries;
+	run->n_libraries = live->n_libraries;
+	run->stack_mode = live->stack_mode;
+	run->stack_bytes = live->stack_bytes;
+	memcpy(run->stack_errors, live->stack_errors, sizeof(run->stack_errors));
+	if (!rec->has_stack_stats)
+		return 0;
+	*stacks = stack_store__new();
+	if (!*stacks)
+		return -ENOMEM;
+	for (i = 0; i < rec->n_stacks; i++)
+		if (stack_store__restore(*stacks, rec->stacks[i].tgid, rec->stacks[i].stack_id,
+					 rec->stacks[i].frames, rec->stacks[i].n))
+			return -ENOMEM;
+	stack_store__restore_stats(*stacks, &rec->stack_stats);
+	run->stacks = *stacks;
+	return 0;
+}
+
+/* The end of the log: drops, and the metadata when the log has it. */
+static int read_end(const struct event_log_footer *f, const char *path, struct run_record *rec,
+		    struct run_info *run, struct stack_store **stacks)
+{
+	char err[512];
+	int ret;
+
+	memcpy(run->drops, f->drops, sizeof(run->drops));
+	if (!f->meta)
+		return 0; /* a recording cut short by an error at start: events only */
+	ret = run_record__decode(f->meta, f->meta_size, rec, err, sizeof(err));
+	if (ret == -EINVAL)
+		fprintf(stderr, "ttleak-bpf: %s: %s; the file is corrupt: re-record\n", path, err);
+	ret = ret ?: apply_record(rec, run, stacks);
+	if (ret == -ENOMEM)
+		fprintf(stderr, "ttleak-bpf: out of memory\n");
+	return ret ? -1 : 1;
 }
 
 double replay__span_s(uint64_t first_ns, uint64_t last_ns)
@@ -56,9 +117,11 @@ int replay__run(const struct cli_opts *opts)
 	struct pipeline_opts po = { .cli = opts };
 	struct pipeline *p = NULL;
 	struct run_info run;
+	struct run_record rec = { 0 };
+	struct stack_store *stacks = NULL;
 	uint64_t first_ns = UINT64_MAX, last_ns = 0;
 	char err[512];
-	int status;
+	int status, recorded;
 
 	reader = event_log_reader__open(opts->replay_path, &h, err, sizeof(err));
 	if (!reader) {
@@ -75,14 +138,22 @@ int replay__run(const struct cli_opts *opts)
 		status = status ? status : EXIT_USAGE;
 		goto cleanup;
 	}
-	memcpy(run.drops, event_log_reader__footer(reader)->drops, sizeof(run.drops));
-	run.duration_s = replay__span_s(first_ns, last_ns);
-	if (run.duration_s < 0)
+	recorded = read_end(event_log_reader__footer(reader), opts->replay_path, &rec, &run,
+			    &stacks);
+	if (recorded < 0) {
+		status = EXIT_USAGE;
+		goto cleanup;
+	}
+	if (!recorded)
+		run.duration_s = replay__span_s(first_ns, last_ns);
+	if (run.duration_s < 0 && !recorded)
 		fprintf(stderr, "ttleak-bpf: note: %s: event times span more than %d days, so some are "
 			"damaged: the traced time is unknown\n", opts->replay_path, REPLAY_MAX_SPAN_DAYS);
 	status = pipeline__finish(p, &run, last_ns);
 cleanup:
 	pipeline__free(p);
 	event_log_reader__close(reader);
+	stack_store__free(stacks);
+	run_record__free(&rec);
 	return status;
 }

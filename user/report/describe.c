@@ -133,13 +133,19 @@ const char *describe__finding_advice(const struct finding_group *g)
 
 const char *describe__process_command(const struct run_info *run, uint32_t tgid)
 {
+	const struct process_label *l = NULL;
 	size_t i;
 
-	for (i = 0; i < run->n_labels; i++)
-		if (run->labels[i].tgid == tgid && run->labels[i].command[0])
-			return run->labels[i].command;
+	for (i = 0; i < run->n_labels && !l; i++)
+		if (run->labels[i].tgid == tgid)
+			l = &run->labels[i];
+	if (l && l->command[0])
+		return l->command;
 	/* A process can be gone before its label is read; the root one is known. */
-	return (int)tgid == run->pid ? run->command : "";
+	if ((int)tgid == run->pid && run->command[0])
+		return run->command;
+	/* Gone before its command line was read: its exit event named it. */
+	return l ? l->comm : "";
 }
 
 size_t describe__utf8_length(const unsigned char *p)

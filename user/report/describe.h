@@ -35,7 +35,8 @@ void describe__bytes_change(int64_t change, char *buf, size_t size);
 const char *describe__finding_title(const struct finding_group *g);
 const char *describe__finding_advice(const struct finding_group *g);
 
-/* The command line of a traced process, "" when unknown (unescaped). */
+/* The command line of a traced process; for one gone before it could be
+ * read, the kernel's name as "[comm]"; "" when neither is known (unescaped). */
 const char *describe__process_command(const struct run_info *run, uint32_t tgid);
 
 /* "exited with status 3", "killed by signal 9 (Killed)" */
