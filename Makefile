@@ -144,7 +144,12 @@ $(TEST_TOOLS)/k8s/node_modules/kubernetes-models/package.json:
 	$(call msg,NPM,$@)
 	$(Q)scripts/test-tools.sh $(TEST_TOOLS)
 
+$(TEST_TOOLS)/clean-root/.complete:
+	$(call msg,ROOTFS,$(@D))
+	$(Q)scripts/clean-root.sh $(@D)
+
 e2e-test: $(TOOL) $(GATE) sim $(E2E_FIXTURES) $(TEST_TOOLS)/usr/bin/prometheus-node-exporter \
+		$(TEST_TOOLS)/clean-root/.complete \
 		$(TEST_TOOLS)/k8s/node_modules/kubernetes-models/package.json $(DEB)
 	$(Q)$(PYTHON) tests/e2e/run_e2e.py --build $(OUTPUT)
 

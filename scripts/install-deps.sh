@@ -22,6 +22,7 @@ packages=(
 	python3-prometheus-client  # e2e: the reference parser of the Prometheus text format
 	python3-yaml          # e2e: reads the Kubernetes manifest
 	dpkg-dev              # make deb: dpkg-deb, dpkg-architecture
+	debootstrap           # e2e: a fresh Debian root the package is installed into
 	"$@"
 )
 

@@ -1,6 +1,7 @@
-"""Packaging and fleets (packaging/, docs/deploy.md), no BPF needed: the
-package of `make deb` installs into a scratch root (dpkg --root) and both
-commands run from it; its Depends name the package of every library the
+"""Packaging and fleets (packaging/, docs/deploy.md): the package of `make deb`
+installs into a scratch root (dpkg --root) and both commands run from it; apt
+installs it with what it depends on into a fresh Debian root, where it traces
+the simulated runtime (the one scenario here that loads BPF); its Depends name the package of every library the
 binary needs; the systemd unit passes `systemd-analyze verify` (a broken copy
 does not); the DaemonSet passes the Kubernetes API schemas; the container
 recipe, the DaemonSet and the unit run the tracer with options it has; the
@@ -14,7 +15,7 @@ import subprocess
 
 import yaml
 
-from harness import REPO, check
+from harness import REPO, check, compare_with_ledger, load_report
 from test_outputs import SAMPLE_TYPES
 
 PARALLEL = True
@@ -90,6 +91,60 @@ def scenario_deb_installs(build):
             check(owners & depends, f"{lib} (from {owners}) is not in Depends {depends}")
         check("python3" in depends, f"the gate needs python3: {depends}")
     return "make deb: installs into a scratch root; both commands run from it", go
+
+
+# Installs the package with apt into an overlay on the pristine Debian root
+# (scripts/clean-root.sh), then traces the simulated runtime there. The mount
+# namespace takes the overlay and the bind mounts away when it ends.
+FRESH_ROOT_SCRIPT = r"""
+set -e
+mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$UPPER,workdir=$WORK" "$ROOT"
+mount --bind /proc "$ROOT/proc"
+mount --bind /sys "$ROOT/sys"
+cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+chroot "$ROOT" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends /tmp/ttleak-bpf.deb' > "$OUT/apt.log" 2>&1
+chroot "$ROOT" ttleak-bpf --list-probes --lib /opt/sim/libtt_metal.so > "$OUT/probes.txt"
+set +e
+chroot "$ROOT" env TTSIM_LEDGER=/tmp/ledger.txt ttleak-bpf -q --json /tmp/report.json \
+    --lib /opt/sim/libtt_metal.so -- /opt/sim/ttsim_workload --iterations 1 \
+    --leaks kernel_binary > "$OUT/trace.txt" 2>&1
+echo $? > "$OUT/status"
+"""
+
+
+def scenario_deb_on_fresh_debian(build):
+    def go(tmp):
+        base = os.path.join(build.root, "test-tools", "clean-root")
+        check(os.path.exists(os.path.join(base, ".complete")),
+              f"no fresh Debian root: run scripts/clean-root.sh {base}")
+        dirs = {d: os.path.join(tmp, d) for d in ("upper", "work", "root", "out")}
+        for d in dirs.values():
+            os.makedirs(d)
+        os.makedirs(os.path.join(dirs["upper"], "opt", "sim"))
+        os.makedirs(os.path.join(dirs["upper"], "tmp"))
+        sim = os.path.join(build.root, "sim", "e5", "rel")
+        for f in ("libtt_metal.so", "ttsim_workload"):
+            shutil.copy2(os.path.join(sim, f), os.path.join(dirs["upper"], "opt", "sim", f))
+        shutil.copy2(deb_path(build), os.path.join(dirs["upper"], "tmp", "ttleak-bpf.deb"))
+        env = dict(os.environ, BASE=base, UPPER=dirs["upper"], WORK=dirs["work"],
+                   ROOT=dirs["root"], OUT=dirs["out"])
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                            FRESH_ROOT_SCRIPT], env=env, capture_output=True, text=True,
+                           timeout=900)
+
+        def out(name):
+            path = os.path.join(dirs["out"], name)
+            return open(path).read() if os.path.exists(path) else ""
+        check(r.returncode == 0, f"fresh root: exit {r.returncode} {r.stderr}\n"
+              f"apt: {out('apt.log')[-2000:]}")
+        check("buffer allocate" in out("probes.txt"), f"--list-probes: {out('probes.txt')}")
+        status, text = int(out("status")), out("trace.txt")
+        written = os.path.join(dirs["upper"], "tmp")
+        report = load_report(os.path.join(written, "report.json"), status, text)
+        compare_with_ledger(status, report, os.path.join(written, "ledger.txt"), text)
+        check(status == 1, f"traced on the fresh root: exit {status}\n{text}")
+    return "make deb on a fresh Debian root: apt installs it, and it traces there", go
 
 
 def verify_unit(root, unit_path):
@@ -262,6 +317,7 @@ def scenario_completion(build):
 
 def scenarios(build):
     yield scenario_deb_installs(build)
+    yield scenario_deb_on_fresh_debian(build)
     yield scenario_systemd_unit(build)
     yield scenario_container_and_daemonset(build)
     yield scenario_grafana(build)
