@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "pipeline/output.h"
+#include "pipeline/site_stacks.h"
 #include "report/output_file.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
@@ -115,6 +116,7 @@ int output__finish(const struct cli_opts *opts, const struct run_info *run, stru
 	struct tracker_results *r = verdict__results(t, run->checks);
 	int status;
 
+	site_stacks__group(r, run->stacks);
 	status = verdict__exit_status(run, r);
 	if (write_text(opts, run, r))
 		status = EXIT_USAGE;
