@@ -177,8 +177,57 @@ def scenario_rows(build):
     return "--stacks rows: one per (address, size) and per call path, with counts", run
 
 
+# How flamegraph.pl reads a line (stack, then the count after the last blank), and
+# speedscope's stricter "STACK COUNT"; each frame a non-empty name without ';'.
+FLAMEGRAPH_LINE = re.compile(r"^(.*)\s+?(\d+(?:\.\d*)?)$")
+SPEEDSCOPE_LINE = re.compile(r"^(.*) (\d+)$")
+
+
+def parse_folded(path):
+    """{stack tuple: bytes}, refusing anything flamegraph.pl would skip or misread."""
+    stacks = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f.read().split("\n")[:-1], 1):
+            m, strict = FLAMEGRAPH_LINE.match(line), SPEEDSCOPE_LINE.match(line)
+            check(m and strict and m.groups() == strict.groups(),
+                  f"{path}:{number}: not 'frame;frame COUNT': {line!r}")
+            frames = tuple(m.group(1).split(";"))
+            check(all(fr and fr == fr.strip() for fr in frames) and len(frames) >= 2,
+                  f"{path}:{number}: an empty or padded frame: {line!r}")
+            check(frames not in stacks and int(m.group(2)) > 0, f"{path}:{number}: {line!r}")
+            stacks[frames] = int(m.group(2))
+    return stacks
+
+
+def scenario_folded(build, gen):
+    """--folded (which implies --stacks) on the C workload: a flame graph of the
+    bytes left, per stack from the thread entry to the probed function."""
+    def run(tmp):
+        gen_dir = os.path.join(build.root, "sim", "e4", gen)
+        folded = os.path.join(tmp, "leaks.folded")
+        status, report, text = traced(build, tmp, gen_dir, "all",
+                                      stacks=f"--folded={folded}")
+        check(status == 1, f"exit {status}:\n{text}")
+        stacks = parse_folded(folded)
+        want = collections.Counter()
+        for f in report["findings"]:
+            if f["kind"] != "growth":
+                want[f"{f['kind']} {f['type']}"] += f["bytes"]
+        got = collections.Counter()
+        for frames, value in stacks.items():
+            got[frames[0]] += value
+            check(frames[1] == "_start", f"not outermost first: {frames}")
+            check("GraphTracker::track_allocate" in frames[-1], f"leaf not probed: {frames}")
+        check(got == want, f"folded bytes {dict(got)} != the report's {dict(want)}")
+        check(any("allocate_kernel_bin_buf_on_device" in fr for st in stacks for fr in st),
+              f"no kernel binary frame: {list(stacks)}")
+    return f"--folded on the e4 {gen} build: every line parses, bytes equal the findings", run
+
+
 def scenarios(build):
     yield scenario_rows(build)
+    for gen in ("rel", "g"):
+        yield scenario_folded(build, gen)
     for leaks in ATTRIBUTION:
         yield scenario_attribution(build, leaks)
     for gen in ("rel", "strip"):
