@@ -1145,17 +1145,25 @@ struct tracker_results *tracker__stats(struct tracker *t)
 	return r;
 }
 
+void finding_group__release(struct finding_group *g)
+{
+	free(g->sites);
+	free(g->addresses);
+	free(g->stacks);
+	g->sites = NULL;
+	g->addresses = NULL;
+	g->stacks = NULL;
+	g->n_sites = g->n_addresses = g->n_stacks = 0;
+}
+
 void tracker_results__free(struct tracker_results *r)
 {
 	size_t i;
 
 	if (!r)
 		return;
-	for (i = 0; i < r->n_findings; i++) {
-		free(r->findings[i].sites);
-		free(r->findings[i].addresses);
-		free(r->findings[i].stacks);
-	}
+	for (i = 0; i < r->n_findings; i++)
+		finding_group__release(&r->findings[i]);
 	free(r->findings);
 	free(r->devices);
 	free(r->processes);

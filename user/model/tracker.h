@@ -181,6 +181,8 @@ void tracker__consume(struct tracker *t, const struct ttleak_event *ev);
  * Free with tracker_results__free(). */
 struct tracker_results *tracker__results(struct tracker *t);
 void tracker_results__free(struct tracker_results *r);
+/* Free what one finding of a results owns (its rows), for filters that drop it. */
+void finding_group__release(struct finding_group *g);
 
 /* Processes and devices only, no findings: O(processes + devices), cheap
  * enough to sample often (--trace counters). Free with tracker_results__free(). */
