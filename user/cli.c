@@ -55,6 +55,7 @@ enum {
 	OPT_STACKS,
 	OPT_STACK_BYTES,
 	OPT_TRACE,
+	OPT_FOLDED,
 	OPT_METRICS,
 	OPT_METRICS_LABELS,
 	OPT_METRICS_LISTEN,
@@ -97,6 +98,10 @@ static const struct argp_option options[] = {
 	{ "trace", OPT_TRACE, "FILE", 0, "Write a Perfetto / Chrome trace-event JSON timeline to "
 	  "FILE: live bytes per device and type, program lifetimes, findings (e.g. --trace "
 	  "t.json, then open it in ui.perfetto.dev); also with --replay", 2 },
+	{ "folded", OPT_FOLDED, "FILE", 0, "Write the bytes still allocated at process exit and "
+	  "leaked, per allocation stack, to FILE in the folded format (frame;frame BYTES, "
+	  "outermost first) that flamegraph.pl, speedscope and Perfetto import; implies "
+	  "--stacks", 2 },
 	{ "metrics", OPT_METRICS, "FILE", 0, "Keep FILE a Prometheus text-format (0.0.4) snapshot "
 	  "for node_exporter's textfile collector, replaced atomically every -i SEC (default 10) "
 	  "and at the end; series by device and type, processes summed (e.g. --metrics "
@@ -193,6 +198,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   arg);
 		break;
 	case OPT_TRACE: o->trace_path = arg; break;
+	case OPT_FOLDED: o->folded_path = arg; break;
 	case OPT_METRICS: o->metrics_path = arg; break;
 	case OPT_METRICS_LISTEN: o->metrics_listen = arg; break;
 	case OPT_METRICS_LABELS:
@@ -282,12 +288,15 @@ static const char *check_combination(const struct cli_opts *o)
 			return "--replay has no live view: it takes no -i (--trace and --metrics work)";
 		if (o->metrics_listen)
 			return "--metrics-listen serves a live run: --replay takes --metrics FILE";
+		if (o->folded_path)
+			return "--folded needs allocation stacks, which an event log does not keep";
 		break;
 	}
 	if (o->mode == MODE_LIST_PROBES &&
-	    (o->interval_s || o->trace_path || o->metrics_path || o->metrics_listen))
-		return "--list-probes traces nothing: it takes no -i, --trace, --metrics or "
-		       "--metrics-listen";
+	    (o->interval_s || o->trace_path || o->metrics_path || o->metrics_listen ||
+	     o->folded_path))
+		return "--list-probes traces nothing: it takes no -i, --trace, --metrics, "
+		       "--metrics-listen or --folded";
 	if (o->metrics_labels_given && !o->metrics_path && !o->metrics_listen)
 		return "--metrics-labels goes with --metrics FILE or --metrics-listen ADDR:PORT";
 	return NULL;
@@ -312,6 +321,8 @@ int cli__parse(int argc, char **argv, struct cli_opts *o)
 	problem = check_combination(o);
 	if (!problem && o->command)
 		o->mode = MODE_RUN;
+	if (o->folded_path && o->stacks == STACKS_OFF)
+		o->stacks = STACKS_AUTO; /* a flame graph is made of stacks */
 	if (problem) {
 		fprintf(stderr, "ttleak-bpf: %s\nTry 'ttleak-bpf --help' for more information.\n",
 			problem);

@@ -44,6 +44,7 @@ struct cli_opts {
 	uint32_t stack_bytes;    /* --stack-bytes: user stack copied per allocation (dwarf) */
 	double interval_s;       /* -i: live view period; 0 without -i */
 	const char *trace_path;  /* --trace: Perfetto / Chrome trace-event JSON */
+	const char *folded_path; /* --folded: bytes left per stack, folded for flame graphs */
 	const char *metrics_path; /* --metrics: Prometheus text format file */
 	const char *metrics_listen; /* --metrics-listen ADDR:PORT: serve GET /metrics */
 	unsigned metrics_labels; /* --metrics-labels: enum metrics_label bits, 0: none */

@@ -122,6 +122,61 @@ def scenario_baseline(build):
     return "gate: a baseline fails only on new leaks", run
 
 
+def scenario_function_rules(build):
+    """Suppressions on the allocation stack, on a release build (no frame pointers, no
+    DWARF): function= by a function's bare name, LeakSanitizer's leak: lines."""
+    def run(tmp):
+        cmd = workload(build, "kernel_binary,cache_callback")
+        rules = write(tmp, "supp.txt",
+                      "function=allocate_kernel_bin_buf_on_device  # kernel binaries\n"
+                      "leak:no_such_function_anywhere  # unused on purpose\n")
+        status, text = gate(build, tmp, ["--suppressions", rules], cmd)
+        out = gate_json(tmp)["runs"][0]
+        check(status == 1 and out["suppressed"] and out["new"], f"exit {status}\n{text}")
+        check(all(i["size"] == 24576 for i in out["suppressed"]) and
+              all(i["size"] != 24576 for i in out["new"]),
+              f"only the kernel binaries are suppressed: {out['new']}")
+        check(out["report"]["stack_stats"]["mode"] == "dwarf", "a function rule traces stacks")
+        check("unused suppression" in text and "leak:no_such_function_anywhere" in text,
+              f"the leak: rule matching nothing is listed unused:\n{text}")
+        rules = write(tmp, "supp.txt",
+                      "function=allocate_kernel_bin_buf_on_device  # kernel binaries\n"
+                      "leak:register_leaky_cache_*  # cache callback buffers\n")
+        status, text = gate(build, tmp, ["--suppressions", rules], cmd)
+        check(status == 0 and "unused" not in text, f"both leaks suppressed: {status}\n{text}")
+        rules = write(tmp, "supp.txt", "leak:^register_leaky_cache_callback$  # anchored\n")
+        status, text = gate(build, tmp, ["--suppressions", rules], cmd)
+        check(status == 1 and "unused suppression" in text,
+              f"an anchored pattern matches whole names only (they are qualified):\n{text}")
+    return "gate: function= and leak: suppressions match the allocation stack (dwarf)", run
+
+
+def scenario_baseline_over(build):
+    """A baseline by (kind, device, type, size, site): one more iteration of the same
+    test is '+N over baseline' on the known sites, not new leaks."""
+    def run(tmp):
+        base = os.path.join(tmp, "baseline.json")
+        status, text = gate(build, tmp, ["--stacks", "--write-baseline", base],
+                            workload(build, "kernel_binary"))
+        with open(base) as f:
+            leaks = json.load(f)["leaks"]
+        check(status == 0 and leaks and all("allocate_kernel_bin_buf_on_device" in e["site"]
+                                            and "address" not in e for e in leaks),
+              f"baseline by site: {leaks}\n{text}")
+        status, text = gate(build, tmp, ["--baseline", base], workload(build, "kernel_binary"))
+        check(status == 0, f"the same leaks: exit {status}\n{text}")
+        status, text = gate(build, tmp, ["--baseline", base],
+                            workload(build, "kernel_binary", iterations="2"))
+        out = gate_json(tmp)["runs"][0]
+        over = {(e["device"], e["size"]): (e["count"], e["baseline"]) for e in out["over_baseline"]}
+        want = {(e["device"], e["size"]): (e["count"], e["count"]) for e in leaks}
+        check(status == 1 and not out["new"] and over == want,
+              f"2 iterations: over {over}, want {want}, new {out['new']}\n{text}")
+        check("0 new leak(s)" in text and f"+{sum(c for c, _ in want.values())} over baseline"
+              in text, f"summary:\n{text}")
+    return "gate: a known leak that grows is '+N over baseline', not new", run
+
+
 def scenario_growth_across_runs(build):
     def run(tmp):
         # Each run does one more close cycle than the last, so it leaves more behind.
@@ -162,5 +217,7 @@ def scenarios(build):
     yield scenario_suppressions(build)
     yield scenario_allowance(build)
     yield scenario_baseline(build)
+    yield scenario_function_rules(build)
+    yield scenario_baseline_over(build)
     yield scenario_growth_across_runs(build)
     yield scenario_failing_command(build)

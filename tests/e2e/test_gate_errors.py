@@ -103,6 +103,8 @@ def scenario_bad_baselines(build):
         ({"ttleak_baseline": 1, "leaks": [dict(good, kind="leaky")]}, "leaks[0].kind"),
         ({"ttleak_baseline": 1, "leaks": [dict(good, count=True)]}, "leaks[0].count is true"),
         ({"ttleak_baseline": 1, "leaks": {}}, '"leaks" must be a list'),
+        ({"ttleak_baseline": 2, "leaks": [dict(good, site="")]}, "leaks[0].site is"),
+        ({"ttleak_baseline": 3, "leaks": []}, "not a ttleak-gate baseline"),
         ([1, 2], "not a ttleak-gate baseline"),
         ("{not json", "not JSON"),
         (b"\xff\xfe", "not UTF-8"),
@@ -119,6 +121,14 @@ def scenario_bad_baselines(build):
             dict(good, kind="reclaimed_at_close")]})
         status, text, _ = fake_gate(build, tmp, ["--baseline", path], report=LEAK)
         check(status == 0, f"a valid baseline covering the leak: exit {status}\n{text}")
+        site = "main;tt::tt_metal::ProgramCache::insert(unsigned long)"
+        for entry, want in ((dict(size=4096, site=site), 0), (dict(size=4096, site=None), 0),
+                            (dict(size=4096, site="main;other()"), 1)):
+            path = write(tmp, "baseline.json", {"ttleak_baseline": 2, "leaks": [dict(
+                kind="reclaimed_at_close", device=0, type="DRAM", count=1, **entry)]})
+            status, text, ran = fake_gate(build, tmp, ["--baseline", path], report=LEAK)
+            check(status == want and ("--stacks" in ran) == (entry["site"] is not None),
+                  f"baseline {entry}: exit {status}, tracer {ran}\n{text}")
     return "gate errors: baselines are schema-checked with messages (2)", run
 
 
@@ -167,13 +177,25 @@ def scenario_function_suppressions(build):
         status, text, _ = fake_gate(build, tmp, ["--suppressions", rules], report=LEAK)
         check(status == 1 and "unused suppression" in text,
               f"frame 0 must not match: exit {status}\n{text}")
+        for rule, want in (("leak:ProgramCache  # LSan: a substring", 0),
+                           ("leak:^tt::tt_metal::ProgramCache::insert  # anchored", 0),
+                           ("leak:^ProgramCache  # anchored: the name is qualified", 1),
+                           ("leak:main$  # anchored at the end", 0)):
+            rules = write(tmp, "supp.txt", rule + "\n")
+            status, text, ran = fake_gate(build, tmp, ["--suppressions", rules], report=LEAK)
+            check(status == want and "--stacks" in ran, f"{rule}: exit {status}\n{text}")
+        for rule, message in (("interceptor_via_fun:f  # ASan's", "only leak:PATTERN"),
+                              ("leak:main", "comment")):
+            rules = write(tmp, "supp.txt", rule + "\n")
+            status, text, ran = fake_gate(build, tmp, ["--suppressions", rules], report=LEAK)
+            check(status == 2 and message in text and ran is None, f"{rule}: {status}\n{text}")
         status, text, ran = fake_gate(build, tmp, [], report=CLEAN)
         check(ran is not None and "--stacks" not in ran, f"--stacks without need: {ran}")
         r = subprocess.run([sys.executable, gate_path(build), "--help"], capture_output=True,
                            text=True, timeout=60)
         check("not captured yet" not in r.stdout and "function" in r.stdout,
               f"help still says sites are not captured:\n{r.stdout}")
-    return "gate errors: function= suppressions match allocation stacks", run
+    return "gate errors: function= and leak: suppressions match allocation stacks", run
 
 
 def scenarios(build):

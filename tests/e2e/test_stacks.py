@@ -3,7 +3,9 @@ pointers on a frame-pointer build of the simulated runtime (--stacks=fp), by the
 (--stacks=dwarf, what auto chooses there) on the release and stripped builds,
 which have neither frame pointers nor DWARF; a frame-pointer walk without frame
 pointers is reported cut short, never invented."""
+import collections
 import os
+import re
 import sys
 
 from harness import REPO, check, compare_with_ledger, run_tracer, load_report
@@ -142,7 +144,110 @@ def scenario_without_frame_pointers(build):
     return "--stacks=fp without frame pointers: counted as cut short, findings unchanged", run
 
 
+SITE_ROW = re.compile(r"^      0x[0-9a-f]+ +\((\d+)\)  (\d+) bytes  x(\d+)$", re.M)
+
+
+def text_findings(text):
+    """The text report's findings: [(title line, [(address, size, count)])]."""
+    blocks = re.split(r"\n\[\d+\] ", text.split("\nFindings", 1)[-1])[1:]
+    return [(b.splitlines()[0], [tuple(map(int, m)) for m in SITE_ROW.findall(b)])
+            for b in blocks]
+
+
+def check_rows(report, text):
+    """One row per (address, size) and one per call path, each with its count,
+    summing to the finding's count, in the text and the JSON alike."""
+    stacks = {(s["pid"], s["stack_id"]): tuple(fr["symbol"] or fr.get("module") or hex(fr["ip"])
+                                              for fr in s["frames"]) for s in report["stacks"]}
+    leaks = [f for f in report["findings"] if f["kind"] != "growth"]
+    shown = text_findings(text)
+    check(len(shown) == len(report["findings"]), f"{len(shown)} findings in the text:\n{text}")
+    for f, (title, rows) in zip(report["findings"], shown):
+        places = [(a, s) for a, s, _ in rows]
+        check(len(places) == len(set(places)), f"repeated rows in [{title}]: {rows}")
+    for f in leaks:
+        by_address = [(a["address"], a["size"]) for a in f["by_address"]]
+        check(len(by_address) == len(set(by_address)), f"repeated by_address rows: {f}")
+        check(sum(a["count"] for a in f["by_address"]) == f["count"], f"by_address: {f}")
+        paths = [stacks[(f["pid"], s["stack_id"])] for s in f["by_stack"]]
+        check(len(paths) == len(set(paths)), f"one call path in two rows: {f['by_stack']}")
+        check(sum(s["count"] for s in f["by_stack"]) == f["count"], f"by_stack: {f}")
+        check(sum(s["bytes"] for s in f["by_stack"]) == f["bytes"], f"by_stack bytes: {f}")
+        sites = collections.Counter((s["address"], s["size"], paths and
+                                     stacks[(f["pid"], s["stack_id"])]) for s in f["sites"])
+        check(max(sites.values()) == 1, f"a site listed twice: {f['sites']}")
+    return leaks
+
+
+def scenario_rows(build):
+    """ttnn's unit meshes on a 2026-04-01 release build: the same CB addresses
+    laid out from two ops (add, multiply) on every mesh. Before rows were made
+    per (address, size), each address was listed once per captured stack."""
+    def run(tmp):
+        gen_dir = os.path.join(build.root, "sim", "e4", "rel")
+        status, report, text = traced(build, tmp, gen_dir, "all", python=True)
+        check(status == 1, f"exit {status}:\n{text}")
+        leaks = check_rows(report, text)
+        cb = [f for f in leaks if f["kind"] == "cb_tracking"]
+        check(cb and all(len(f["by_stack"]) == 2 and
+                         all(a["count"] == 2 for a in f["by_address"]) for f in cb),
+              f"each CB address twice (add and multiply) in one row: {cb}")
+        check(" 0 " not in text.split("\n  stacks ", 1)[1].split("\n", 1)[0],
+              f"a zero counter on the stacks line:\n{text}")
+    return "--stacks rows: one per (address, size) and per call path, with counts", run
+
+
+# How flamegraph.pl reads a line (stack, then the count after the last blank), and
+# speedscope's stricter "STACK COUNT"; each frame a non-empty name without ';'.
+FLAMEGRAPH_LINE = re.compile(r"^(.*)\s+?(\d+(?:\.\d*)?)$")
+SPEEDSCOPE_LINE = re.compile(r"^(.*) (\d+)$")
+
+
+def parse_folded(path):
+    """{stack tuple: bytes}, refusing anything flamegraph.pl would skip or misread."""
+    stacks = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f.read().split("\n")[:-1], 1):
+            m, strict = FLAMEGRAPH_LINE.match(line), SPEEDSCOPE_LINE.match(line)
+            check(m and strict and m.groups() == strict.groups(),
+                  f"{path}:{number}: not 'frame;frame COUNT': {line!r}")
+            frames = tuple(m.group(1).split(";"))
+            check(all(fr and fr == fr.strip() for fr in frames) and len(frames) >= 2,
+                  f"{path}:{number}: an empty or padded frame: {line!r}")
+            check(frames not in stacks and int(m.group(2)) > 0, f"{path}:{number}: {line!r}")
+            stacks[frames] = int(m.group(2))
+    return stacks
+
+
+def scenario_folded(build, gen):
+    """--folded (which implies --stacks) on the C workload: a flame graph of the
+    bytes left, per stack from the thread entry to the probed function."""
+    def run(tmp):
+        gen_dir = os.path.join(build.root, "sim", "e4", gen)
+        folded = os.path.join(tmp, "leaks.folded")
+        status, report, text = traced(build, tmp, gen_dir, "all",
+                                      stacks=f"--folded={folded}")
+        check(status == 1, f"exit {status}:\n{text}")
+        stacks = parse_folded(folded)
+        want = collections.Counter()
+        for f in report["findings"]:
+            if f["kind"] != "growth":
+                want[f"{f['kind']} {f['type']}"] += f["bytes"]
+        got = collections.Counter()
+        for frames, value in stacks.items():
+            got[frames[0]] += value
+            check(frames[1] == "_start", f"not outermost first: {frames}")
+            check("GraphTracker::track_allocate" in frames[-1], f"leaf not probed: {frames}")
+        check(got == want, f"folded bytes {dict(got)} != the report's {dict(want)}")
+        check(any("allocate_kernel_bin_buf_on_device" in fr for st in stacks for fr in st),
+              f"no kernel binary frame: {list(stacks)}")
+    return f"--folded on the e4 {gen} build: every line parses, bytes equal the findings", run
+
+
 def scenarios(build):
+    yield scenario_rows(build)
+    for gen in ("rel", "g"):
+        yield scenario_folded(build, gen)
     for leaks in ATTRIBUTION:
         yield scenario_attribution(build, leaks)
     for gen in ("rel", "strip"):

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <uthash.h>
 #include "model/tracker.h"
+#include "model/site_rows.h"
 
 struct device_key {
 	uint32_t tgid;
@@ -954,19 +955,6 @@ void tracker__consume(struct tracker *t, const struct ttleak_event *ev)
 
 /* ---- results ----------------------------------------------------------- */
 
-static int compare_sites(const void *a, const void *b)
-{
-	const struct finding_site *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	if (x->address != y->address)
-		return x->address < y->address ? -1 : 1;
-	if (x->size != y->size)
-		return x->size < y->size ? -1 : 1;
-	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
-}
-
 static int compare_device_ids(const struct tracker_device_id *x, const struct tracker_device_id *y)
 {
 	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
@@ -1130,7 +1118,7 @@ struct tracker_results *tracker__results(struct tracker *t)
 {
 	struct tracker_results *r = xcalloc(1, sizeof(*r));
 	struct finding_count *cb = NULL, *f, *tmp;
-	size_t cap = 0, i;
+	size_t cap = 0;
 
 	r->events = t->events;
 	fill_processes_and_devices(t, r);
@@ -1142,10 +1130,7 @@ struct tracker_results *tracker__results(struct tracker *t)
 		HASH_DEL(cb, f);
 		free(f);
 	}
-	for (i = 0; i < r->n_findings; i++)
-		if (r->findings[i].n_sites)
-			qsort(r->findings[i].sites, r->findings[i].n_sites,
-			      sizeof(struct finding_site), compare_sites);
+	site_rows__build(r, NULL, NULL);
 	if (r->n_findings)
 		qsort(r->findings, r->n_findings, sizeof(*r->findings), compare_groups);
 	return r;
@@ -1160,6 +1145,17 @@ struct tracker_results *tracker__stats(struct tracker *t)
 	return r;
 }
 
+void finding_group__release(struct finding_group *g)
+{
+	free(g->sites);
+	free(g->addresses);
+	free(g->stacks);
+	g->sites = NULL;
+	g->addresses = NULL;
+	g->stacks = NULL;
+	g->n_sites = g->n_addresses = g->n_stacks = 0;
+}
+
 void tracker_results__free(struct tracker_results *r)
 {
 	size_t i;
@@ -1167,7 +1163,7 @@ void tracker_results__free(struct tracker_results *r)
 	if (!r)
 		return;
 	for (i = 0; i < r->n_findings; i++)
-		free(r->findings[i].sites);
+		finding_group__release(&r->findings[i]);
 	free(r->findings);
 	free(r->devices);
 	free(r->processes);

@@ -98,6 +98,19 @@ struct finding_site {
 	int32_t stack_id;
 };
 
+/* A finding's rows as a person compares them (model/site_rows.h): one per
+ * (address, size), and one per allocation stack, whatever pointer values or
+ * stack ids the runtime and the stack capture happened to produce. */
+struct finding_address {
+	uint64_t address, size, count;
+};
+
+struct finding_stack {
+	int32_t stack_id;         /* the first of the stacks it stands for; -1: none captured */
+	uint32_t merged;          /* captured stacks with these functions (1 or more) */
+	uint64_t count, bytes;
+};
+
 struct finding_group {
 	enum finding_kind kind;
 	enum anomaly_kind anomaly;
@@ -106,8 +119,12 @@ struct finding_group {
 	int row;                  /* buffer type, or TRACKER_ROW_CB */
 	uint64_t count, bytes;
 	uint64_t programs;        /* CB tracking: distinct dead programs */
-	struct finding_site *sites; /* sorted by count desc, then address */
+	struct finding_site *sites; /* one per (address, size, stack); by count desc, then address */
 	size_t n_sites;
+	struct finding_address *addresses; /* sites by (address, size); by count desc */
+	size_t n_addresses;
+	struct finding_stack *stacks; /* sites by stack; by bytes desc */
+	size_t n_stacks;
 	uint64_t series[TRACKER_MAX_SERIES]; /* growth: listener_live at each close */
 	size_t n_series;
 };
@@ -164,6 +181,8 @@ void tracker__consume(struct tracker *t, const struct ttleak_event *ev);
  * Free with tracker_results__free(). */
 struct tracker_results *tracker__results(struct tracker *t);
 void tracker_results__free(struct tracker_results *r);
+/* Free what one finding of a results owns (its rows), for filters that drop it. */
+void finding_group__release(struct finding_group *g);
 
 /* Processes and devices only, no findings: O(processes + devices), cheap
  * enough to sample often (--trace counters). Free with tracker_results__free(). */

@@ -23,7 +23,7 @@ static void filter(struct tracker_results *r, uint32_t checks)
 		if (checks & check_of(r->findings[i].kind))
 			r->findings[kept++] = r->findings[i];
 		else
-			free(r->findings[i].sites);
+			finding_group__release(&r->findings[i]);
 	}
 	r->n_findings = kept;
 }

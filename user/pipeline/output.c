@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "pipeline/output.h"
+#include "pipeline/site_stacks.h"
+#include "report/folded.h"
 #include "report/output_file.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
@@ -37,6 +39,7 @@ int output__open_all(const struct cli_opts *opts)
 		 prepare("--json", opts->json_path, true) ?:
 		 prepare("--trace", opts->trace_path, false) ?:
 		 prepare("--metrics", opts->metrics_path, false) ?:
+		 prepare("--folded", opts->folded_path, false) ?:
 		 prepare("--record", opts->record_path, false);
 	if (status)
 		output_file__discard_prepared();
@@ -110,15 +113,42 @@ fail:
 	return -EIO;
 }
 
+/* --folded: bytes left per allocation stack, for flame graphs. */
+static int write_folded(const char *path, const struct run_info *run,
+			const struct tracker_results *r)
+{
+	char err[PATH_MAX + 256];
+	struct output_file *f;
+	FILE *out;
+
+	if (output_file__claim(path, &f, err, sizeof(err)))
+		goto fail;
+	out = output_file__stream(f);
+	if (!out || folded__write(out, run, r)) {
+		snprintf(err, sizeof(err), "%s", strerror(out ? ENOMEM : errno));
+		output_file__abandon(f);
+		goto fail;
+	}
+	if (output_file__commit(f, err, sizeof(err)))
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "ttleak-bpf: --folded %s not written: %s\n", path, err);
+	return -EIO;
+}
+
 int output__finish(const struct cli_opts *opts, const struct run_info *run, struct tracker *t)
 {
 	struct tracker_results *r = verdict__results(t, run->checks);
 	int status;
 
+	site_stacks__group(r, run->stacks);
 	status = verdict__exit_status(run, r);
 	if (write_text(opts, run, r))
 		status = EXIT_USAGE;
 	if (opts->json_path && write_json(opts->json_path, run, r))
+		status = EXIT_USAGE;
+	if (opts->folded_path && write_folded(opts->folded_path, run, r))
 		status = EXIT_USAGE;
 	tracker_results__free(r);
 	return status;

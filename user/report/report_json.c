@@ -212,6 +212,43 @@ static struct json_object *process_json(const struct run_info *run,
 	return o;
 }
 
+/* A finding's rows by (address, size): what the text report lists. */
+static struct json_object *addresses_json(const struct finding_group *g)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < g->n_addresses; i++) {
+		struct json_object *s = json_object_new_object();
+
+		put_u64(s, "address", g->addresses[i].address);
+		put_u64(s, "size", g->addresses[i].size);
+		put_u64(s, "count", g->addresses[i].count);
+		json_object_array_add(a, s);
+	}
+	return a;
+}
+
+/* A finding's rows by allocation stack (one per call path, see "stacks"). */
+static struct json_object *stack_rows_json(const struct finding_group *g)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < g->n_stacks; i++) {
+		struct json_object *s = json_object_new_object();
+
+		if (g->stacks[i].stack_id >= 0)
+			json_object_object_add(s, "stack_id",
+					       json_object_new_int(g->stacks[i].stack_id));
+		put_u64(s, "count", g->stacks[i].count);
+		put_u64(s, "bytes", g->stacks[i].bytes);
+		put_u64(s, "stacks_merged", g->stacks[i].merged);
+		json_object_array_add(a, s);
+	}
+	return a;
+}
+
 static struct json_object *finding_json(const struct finding_group *g)
 {
 	struct json_object *o = json_object_new_object(), *sites = json_object_new_array();
@@ -239,6 +276,8 @@ static struct json_object *finding_json(const struct finding_group *g)
 		json_object_array_add(sites, s);
 	}
 	json_object_object_add(o, "sites", sites);
+	json_object_object_add(o, "by_address", addresses_json(g));
+	json_object_object_add(o, "by_stack", stack_rows_json(g));
 	for (i = 0; i < g->n_series; i++)
 		json_object_array_add(series, json_object_new_uint64(g->series[i]));
 	json_object_object_add(o, "series", series);

@@ -15,28 +15,40 @@
 #define MAX_STACKS_SHOWN 5
 #define MAX_FRAMES_SHOWN 8
 
-/* Stacks that could not be captured or resolved are counted, never dropped. */
+/* ", 3 label" when n is not zero: counters at zero are not printed. */
+static void put_count(FILE *out, const char *label, uint64_t n)
+{
+	if (n)
+		fprintf(out, ", %" PRIu64 " %s", n, label);
+}
+
+/* Stacks that could not be captured or resolved are counted, never dropped;
+ * counters at zero are left out. */
 static void write_stack_stats(FILE *out, const struct run_info *run)
 {
 	const uint64_t *err = run->stack_errors;
 	struct stack_stats st;
 
 	stack_store__stats(run->stacks, &st);
-	fprintf(out, "  stacks      %s: %" PRIu64 " captured, %" PRIu64 " not captured (map full %"
-		PRIu64 ", walk failed %" PRIu64 ", no ring room for the stack copy %" PRIu64
-		", unreadable %" PRIu64 "), %" PRIu64 " cut short of the thread entry (%s), %"
-		PRIu64 " of them at a non-code address, %" PRIu64 " frames without symbol, %"
-		PRIu64 " of exited processes (not placed)\n", stack_mode__name(run->stack_mode),
-		st.captured, err[TTLEAK_STACK_MAP_FULL] + err[TTLEAK_STACK_FAULT] +
-			err[TTLEAK_STACK_SAMPLE_DROPPED] + st.read_failures,
-		err[TTLEAK_STACK_MAP_FULL], err[TTLEAK_STACK_FAULT], err[TTLEAK_STACK_SAMPLE_DROPPED],
-		st.read_failures, st.truncated,
-		run->stack_mode == TTLEAK_STACKS_FP ? "no frame pointers?" : "see below",
-		st.unmapped, st.unsymbolized, st.process_gone);
-	if (run->stack_mode == TTLEAK_STACKS_DWARF)
-		fprintf(out, "              unwound from %" PRIu32 " bytes of stack: %" PRIu64
-			" needed more (--stack-bytes), %" PRIu64 " met code without CFI\n",
-			run->stack_bytes, st.unwind_slice_ended, st.unwind_failed);
+	fprintf(out, "  stacks      %s: %" PRIu64 " captured", stack_mode__name(run->stack_mode),
+		st.captured);
+	put_count(out, "not captured: map full", err[TTLEAK_STACK_MAP_FULL]);
+	put_count(out, "not captured: walk failed", err[TTLEAK_STACK_FAULT]);
+	put_count(out, "not captured: no ring room for the stack copy",
+		  err[TTLEAK_STACK_SAMPLE_DROPPED]);
+	put_count(out, "not captured: unreadable", st.read_failures);
+	put_count(out, run->stack_mode == TTLEAK_STACKS_FP ?
+		  "cut short of the thread entry (no frame pointers?)" :
+		  "cut short of the thread entry", st.truncated);
+	put_count(out, "cut at a non-code address", st.unmapped);
+	put_count(out, "frames without symbol", st.unsymbolized);
+	put_count(out, "of exited processes (not placed)", st.process_gone);
+	if (run->stack_mode == TTLEAK_STACKS_DWARF) {
+		fprintf(out, "; unwound from %" PRIu32 " bytes of stack", run->stack_bytes);
+		put_count(out, "needed more (--stack-bytes)", st.unwind_slice_ended);
+		put_count(out, "met code without CFI", st.unwind_failed);
+	}
+	fputc('\n', out);
 }
 
 /* --all: every library file, its owner, and whether it is traced. A file
@@ -202,17 +214,18 @@ static void write_process(FILE *out, const struct run_info *run,
 			run->max_live);
 }
 
+/* One row per (address, size): the finding names the device and type. */
 static void write_sites(FILE *out, const struct finding_group *g)
 {
 	size_t i;
 
-	for (i = 0; i < g->n_sites && i < MAX_SITES_SHOWN; i++)
+	for (i = 0; i < g->n_addresses && i < MAX_SITES_SHOWN; i++)
 		fprintf(out, "      0x%-10" PRIx64 " (%" PRIu64 ")  %" PRIu64 " bytes  x%" PRIu64
-			"\n", g->sites[i].address, g->sites[i].address, g->sites[i].size,
-			g->sites[i].count);
-	if (g->n_sites > MAX_SITES_SHOWN)
+			"\n", g->addresses[i].address, g->addresses[i].address,
+			g->addresses[i].size, g->addresses[i].count);
+	if (g->n_addresses > MAX_SITES_SHOWN)
 		fprintf(out, "      ... %zu more addresses (all of them in --json)\n",
-			g->n_sites - MAX_SITES_SHOWN);
+			g->n_addresses - MAX_SITES_SHOWN);
 }
 
 /* Print text as an indented paragraph wrapped at the report's width. */
@@ -239,40 +252,6 @@ static void write_wrapped(FILE *out, const char *text, int indent)
 	fputc('\n', out);
 }
 
-struct site_total {
-	int32_t stack_id;
-	uint64_t count, bytes;
-};
-
-static int compare_site_totals(const void *a, const void *b)
-{
-	const struct site_total *x = a, *y = b;
-
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
-	return x->stack_id - y->stack_id;
-}
-
-/* A finding's counts per allocation stack, largest first; caller frees. */
-static struct site_total *totals_by_stack(const struct finding_group *g, size_t *n)
-{
-	struct site_total *t = calloc(g->n_sites ? g->n_sites : 1, sizeof(*t));
-	size_t i, j;
-
-	*n = 0;
-	for (i = 0; t && i < g->n_sites; i++) {
-		for (j = 0; j < *n && t[j].stack_id != g->sites[i].stack_id; j++)
-			;
-		if (j == *n)
-			t[(*n)++].stack_id = g->sites[i].stack_id;
-		t[j].count += g->sites[i].count;
-		t[j].bytes += g->sites[i].count * g->sites[i].size;
-	}
-	if (t)
-		qsort(t, *n, sizeof(*t), compare_site_totals);
-	return t;
-}
-
 static void write_frame(FILE *out, size_t i, const struct stack_frame *f)
 {
 	const char *module = f->module ? strrchr(f->module, '/') : NULL;
@@ -294,19 +273,24 @@ static void write_frame(FILE *out, size_t i, const struct stack_frame *f)
 	fputc('\n', out);
 }
 
-/* Frame 0 is the probed runtime function itself; the site is its callers. */
+/* Frame 0 is the probed runtime function itself; the site is its callers.
+ * A row may stand for several captured stacks through the same functions;
+ * the code offsets and lines shown are those of the first. */
 static void write_stacks(FILE *out, const struct run_info *run, const struct finding_group *g)
 {
-	struct site_total *t;
-	size_t n, i, j, n_frames;
+	size_t i, j, n_frames;
 
-	t = totals_by_stack(g, &n);
-	for (i = 0; t && i < n && i < MAX_STACKS_SHOWN; i++) {
+	for (i = 0; i < g->n_stacks && i < MAX_STACKS_SHOWN; i++) {
+		const struct finding_stack *row = &g->stacks[i];
 		const struct stack_frame *f =
-			stack_store__frames(run->stacks, g->tgid, t[i].stack_id, &n_frames);
+			stack_store__frames(run->stacks, g->tgid, row->stack_id, &n_frames);
 
-		fprintf(out, "      allocated %" PRIu64 " time%s (%" PRIu64 " bytes) at:\n",
-			t[i].count, t[i].count == 1 ? "" : "s", t[i].bytes);
+		fprintf(out, "      allocated %" PRIu64 " time%s (%" PRIu64 " bytes) at", row->count,
+			row->count == 1 ? "" : "s", row->bytes);
+		if (row->merged > 1)
+			fprintf(out, " (%" PRIu32 " captured stacks through these functions; "
+				"offsets of the first)", row->merged);
+		fprintf(out, ":\n");
 		if (!f)
 			fprintf(out, "        (no stack: not captured, see the stack counts above)\n");
 		else if (n_frames < 2)
@@ -315,10 +299,9 @@ static void write_stacks(FILE *out, const struct run_info *run, const struct fin
 		for (j = 1; f && j < n_frames && j <= MAX_FRAMES_SHOWN; j++)
 			write_frame(out, j, &f[j]);
 	}
-	if (n > MAX_STACKS_SHOWN)
+	if (g->n_stacks > MAX_STACKS_SHOWN)
 		fprintf(out, "      ... %zu more allocation sites (all of them in --json)\n",
-			n - MAX_STACKS_SHOWN);
-	free(t);
+			g->n_stacks - MAX_STACKS_SHOWN);
 }
 
 static void write_finding(FILE *out, const struct run_info *run, size_t n,

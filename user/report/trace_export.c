@@ -249,7 +249,9 @@ static void sample_findings(struct trace_export *x, const struct tracker_results
 			in->ts_ns = x->trigger_ns ? x->trigger_ns : ts_ns;
 			in->g = *g;
 			in->g.sites = NULL;
-			in->g.n_sites = in->g.n_series = 0;
+			in->g.addresses = NULL;
+			in->g.stacks = NULL;
+			in->g.n_sites = in->g.n_addresses = in->g.n_stacks = in->g.n_series = 0;
 			in->new_count = g->count - s->count;
 		}
 		s->count = g->count;
