@@ -48,59 +48,26 @@ int output__open_all(const struct cli_opts *opts)
 
 /* ---- the final report -------------------------------------------------- */
 
-/* The text report goes to -o FILE, else stdout, unless --json - has stdout. */
-static int write_text(const struct cli_opts *opts, const struct run_info *run,
-		      const struct tracker_results *r)
+/* Writes one output to a stream: 0, or -errno (err may say more). */
+typedef int (*stream_writer)(FILE *out, const struct run_info *run,
+			     const struct tracker_results *r, char *err, size_t errlen);
+
+/* An output file made at start: claimed, written, renamed into place; on any
+ * failure it is removed and `what` is said not written. */
+static int write_file(const char *what, const char *path, stream_writer write,
+		      const struct run_info *run, const struct tracker_results *r)
 {
-	char err[PATH_MAX + 256];
+	char err[PATH_MAX + 256] = "";
 	struct output_file *f;
 	FILE *out;
-
-	if (!opts->output_path) {
-		report_text__write(cli__json_on_stdout(opts) ? stderr : stdout, run, r);
-		fflush(stdout);
-		return 0;
-	}
-	if (output_file__claim(opts->output_path, &f, err, sizeof(err)))
-		goto fail;
-	out = output_file__stream(f);
-	if (!out) {
-		snprintf(err, sizeof(err), "cannot write report %s: %s", opts->output_path,
-			 strerror(errno));
-		output_file__abandon(f);
-		goto fail;
-	}
-	report_text__write(out, run, r);
-	if (output_file__commit(f, err, sizeof(err)))
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "ttleak-bpf: report not written: %s\n", err);
-	return -EIO;
-}
-
-/* The JSON report into the temporary file made at start. */
-static int write_json(const char *path, const struct run_info *run,
-		      const struct tracker_results *r)
-{
-	char err[PATH_MAX + 256];
-	struct output_file *f;
-	FILE *stream;
 	int ret;
 
-	if (strcmp(path, "-") == 0) {
-		if (!report_json__write(path, run, r, err, sizeof(err)))
-			return 0;
-		goto fail;
-	}
 	if (output_file__claim(path, &f, err, sizeof(err)))
 		goto fail;
-	stream = fdopen(dup(output_file__fd(f)), "w");
-	ret = stream ? report_json__write_stream(stream, run, r, err, sizeof(err)) : -errno;
-	if (stream && fclose(stream) && !ret)
-		ret = -errno;
+	out = output_file__stream(f);
+	ret = out ? write(out, run, r, err, sizeof(err)) : -errno;
 	if (ret) {
-		if (!stream || ret != -EIO)
+		if (!err[0])
 			snprintf(err, sizeof(err), "%s", strerror(-ret));
 		output_file__abandon(f);
 		goto fail;
@@ -109,31 +76,49 @@ static int write_json(const char *path, const struct run_info *run,
 		goto fail;
 	return 0;
 fail:
-	fprintf(stderr, "ttleak-bpf: JSON report %s not written: %s\n", path, err);
+	fprintf(stderr, "ttleak-bpf: %s %s not written: %s\n", what, path, err);
 	return -EIO;
 }
 
-/* --folded: bytes left per allocation stack, for flame graphs. */
-static int write_folded(const char *path, const struct run_info *run,
-			const struct tracker_results *r)
+static int text_writer(FILE *out, const struct run_info *run, const struct tracker_results *r,
+		       char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	report_text__write(out, run, r); /* a write error shows at commit */
+	return 0;
+}
+
+static int folded_writer(FILE *out, const struct run_info *run,
+			 const struct tracker_results *r, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	return folded__write(out, run, r) ? -ENOMEM : 0;
+}
+
+/* The text report goes to -o FILE, else stdout, unless --json - has stdout. */
+static int write_text(const struct cli_opts *opts, const struct run_info *run,
+		      const struct tracker_results *r)
+{
+	if (opts->output_path)
+		return write_file("report", opts->output_path, text_writer, run, r);
+	report_text__write(cli__json_on_stdout(opts) ? stderr : stdout, run, r);
+	fflush(stdout);
+	return 0;
+}
+
+/* --json: a file, or stdout for "-". */
+static int write_json(const char *path, const struct run_info *run,
+		      const struct tracker_results *r)
 {
 	char err[PATH_MAX + 256];
-	struct output_file *f;
-	FILE *out;
 
-	if (output_file__claim(path, &f, err, sizeof(err)))
-		goto fail;
-	out = output_file__stream(f);
-	if (!out || folded__write(out, run, r)) {
-		snprintf(err, sizeof(err), "%s", strerror(out ? ENOMEM : errno));
-		output_file__abandon(f);
-		goto fail;
-	}
-	if (output_file__commit(f, err, sizeof(err)))
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "ttleak-bpf: --folded %s not written: %s\n", path, err);
+	if (strcmp(path, "-"))
+		return write_file("JSON report", path, report_json__write_stream, run, r);
+	if (!report_json__write(path, run, r, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "ttleak-bpf: JSON report to stdout not written: %s\n", err);
 	return -EIO;
 }
 
@@ -148,7 +133,7 @@ int output__finish(const struct cli_opts *opts, const struct run_info *run, stru
 		status = EXIT_USAGE;
 	if (opts->json_path && write_json(opts->json_path, run, r))
 		status = EXIT_USAGE;
-	if (opts->folded_path && write_folded(opts->folded_path, run, r))
+	if (opts->folded_path && write_file("--folded", opts->folded_path, folded_writer, run, r))
 		status = EXIT_USAGE;
 	tracker_results__free(r);
 	return status;

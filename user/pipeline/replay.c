@@ -27,26 +27,21 @@ static void describe_recording(const struct event_log_header *h, const char *pat
 static int apply_record(const struct run_record *rec, struct run_info *run,
 			struct stack_store **stacks)
 {
-	const struct run_info *live = &rec->run;
+	const struct run_info own = *run;
 	size_t i;
 
-	memcpy(run->command, live->command, sizeof(run->command));
-	memcpy(run->lib_path, live->lib_path, sizeof(run->lib_path));
-	memcpy(run->generation, live->generation, sizeof(run->generation));
-	memcpy(run->layout_source, live->layout_source, sizeof(run->layout_source));
-	run->labels = live->labels;
-	run->n_labels = live->n_labels;
-	run->command_ran = live->command_ran;
-	run->command_status = live->command_status;
-	run->duration_s = live->duration_s;
-	run->probes_attached = live->probes_attached;
-	run->checks = live->checks;
-	run->stop_reason = live->stop_reason;
-	run->libraries = live->libraries;
-	run->n_libraries = live->n_libraries;
-	run->stack_mode = live->stack_mode;
-	run->stack_bytes = live->stack_bytes;
-	memcpy(run->stack_errors, live->stack_errors, sizeof(run->stack_errors));
+	/* The replay's own: the header's process and mode, its options, the
+	 * footer's drops. The rest is what the live run said of itself. */
+	*run = rec->run;
+	run->pid = own.pid;
+	run->attached_mid_run = own.attached_mid_run;
+	run->replay_path = own.replay_path;
+	memcpy(run->drops, own.drops, sizeof(run->drops));
+	run->allow_drops = own.allow_drops;
+	run->max_live = own.max_live;
+	run->stacks = NULL;
+	run->reported = NULL;
+	run->n_reported = 0;
 	if (!rec->has_stack_stats)
 		return 0;
 	*stacks = stack_store__new();
