@@ -9,8 +9,8 @@
 #  2. A 2026-03 build, where GraphTracker::track_deallocate_cb is never called:
 #     every destroyed program's circular buffers stay counted by a listener,
 #     and the count grows at each device close (3 -> 11 -> 27 in the original
-#     reports). Traced with --stacks (this build has frame pointers), so each
-#     finding names the code path that allocated it.
+#     reports). Traced with --stacks (unwound with the CFI: its probes sit before
+#     the frame is set up), so each finding names the code path that allocated it.
 set -euo pipefail
 build=${1:-build}
 
