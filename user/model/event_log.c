@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* event_log: the --record / --replay file (see event_log.h for the layout). */
+#define _GNU_SOURCE /* fread_unlocked, fwrite_unlocked: one thread owns each stream */
 #include "model/event_log.h"
 #include "report/output_file.h"
 
@@ -55,7 +56,7 @@ static uint64_t get64(const unsigned char *p) { uint64_t v; memcpy(&v, p, sizeof
 
 static int writer_put(struct event_log_writer *w, const void *p, size_t n)
 {
-	if (!w->err && fwrite(p, 1, n, w->f) != n)
+	if (!w->err && fwrite_unlocked(p, 1, n, w->f) != n)
 		w->err = errno ? -errno : -EIO;
 	return w->err;
 }
@@ -173,7 +174,7 @@ static int fail(struct event_log_reader *r, int code, char *err, size_t errlen, 
 static long fill(struct event_log_reader *r, size_t need)
 {
 	while (r->len < need && !r->eof) {
-		size_t n = fread(r->buf + r->len, 1, need - r->len, r->f);
+		size_t n = fread_unlocked(r->buf + r->len, 1, need - r->len, r->f);
 
 		if (!n && ferror(r->f))
 			return errno ? -errno : -EIO;
@@ -270,7 +271,7 @@ static long read_exact(struct event_log_reader *r, unsigned char *dst, size_t n)
 
 	memcpy(dst, r->buf, ahead);
 	consume(r, ahead);
-	got = ahead < n ? fread(dst + ahead, 1, n - ahead, r->f) : 0;
+	got = ahead < n ? fread_unlocked(dst + ahead, 1, n - ahead, r->f) : 0;
 	if (ahead + got < n && ferror(r->f))
 		return errno ? -errno : -EIO;
 	return (long)(ahead + got);
