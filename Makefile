@@ -10,6 +10,8 @@
 .DEFAULT_GOAL := all
 
 OUTPUT   ?= build
+# make test and make demo build with every core (their sub-makes get -j$(JOBS)).
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CC       ?= cc
 CXX      ?= c++
 CLANG    ?= clang
@@ -155,11 +157,11 @@ e2e-test: $(TOOL) $(GATE) sim $(E2E_FIXTURES) $(TEST_TOOLS)/usr/bin/prometheus-n
 
 # The README's test command: everything, from a fresh machine.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all sim
-	$(Q)$(MAKE) --no-print-directory unit-test sim-check
-	$(Q)$(MAKE) --no-print-directory sanitize
-	$(Q)$(MAKE) --no-print-directory fuzz-smoke
-	$(Q)$(MAKE) --no-print-directory e2e-test
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all sim
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) unit-test sim-check
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) sanitize
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) fuzz-smoke
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) e2e-test
 
 # Unit tests again under AddressSanitizer and UBSan, in a separate build tree.
 sanitize:
@@ -168,7 +170,7 @@ sanitize:
 		LDFLAGS="-fsanitize=address,undefined" unit-test
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all sim
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all sim
 	$(Q)scripts/demo.sh $(OUTPUT)
 
 install: $(TOOL) $(GATE) $(COMPLETIONS)
