@@ -14,8 +14,8 @@
 #include "model/tracker.h"
 #include "pipeline/site_stacks.h"
 #include "report/folded.h"
+#include "test_event.h"
 
-#define ALLOCATOR 0xa000
 
 __attribute__((noinline)) int folded_allocator_for_test(int x)
 {
@@ -30,17 +30,8 @@ __attribute__((noinline)) static int folded_caller_for_test(int x)
 static void feed(struct tracker *t, uint8_t kind, uint8_t type, uint64_t address,
 		 uint64_t size, int32_t stack_id)
 {
-	struct ttleak_event ev;
+	struct ttleak_event ev = test_event(kind, stack_id);
 
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = kind;
-	ev.tgid = (uint32_t)getpid();
-	ev.tid = ev.tgid;
-	ev.chip_id = 0;
-	ev.mesh_id = TTLEAK_MESH_UNKNOWN;
-	ev.stack_id = stack_id;
-	ev.allocator = ev.allocator_field = ev.object = ALLOCATOR;
-	ev.device = 0xd000;
 	ev.buffer_type = type;
 	ev.address = address;
 	ev.size = size;

@@ -15,44 +15,25 @@
 #include "model/site_rows.h"
 #include "model/tracker.h"
 #include "pipeline/site_stacks.h"
+#include "test_event.h"
 
-#define ALLOCATOR 0xa000
-#define DEVICE 0xd000
 #define ADDRESS 0x3FFFF000
 #define SIZE 24576
-
-static struct ttleak_event event(uint8_t kind, int32_t stack_id)
-{
-	struct ttleak_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = kind;
-	ev.tgid = (uint32_t)getpid();
-	ev.tid = ev.tgid;
-	ev.chip_id = 0;
-	ev.mesh_id = TTLEAK_MESH_UNKNOWN;
-	ev.stack_id = stack_id;
-	ev.allocator = ALLOCATOR;
-	ev.allocator_field = ALLOCATOR;
-	ev.device = DEVICE;
-	ev.object = ALLOCATOR;
-	return ev;
-}
 
 /* One device open/close cycle: the buffer is allocated at the same address
  * (from the stack given) and reclaimed by the close. */
 static void cycle(struct tracker *t, int32_t stack_id)
 {
-	struct ttleak_event ev = event(TTLEAK_EV_BUFFER_ALLOC, stack_id);
+	struct ttleak_event ev = test_event(TTLEAK_EV_BUFFER_ALLOC, stack_id);
 
 	ev.buffer_type = TTLEAK_BUF_DRAM;
 	ev.address = ADDRESS;
 	ev.size = SIZE;
 	ev.page_size = 2048;
 	tracker__consume(t, &ev);
-	ev = event(TTLEAK_EV_DEVICE_CLOSE, -1);
+	ev = test_event(TTLEAK_EV_DEVICE_CLOSE, -1);
 	tracker__consume(t, &ev);
-	ev = event(TTLEAK_EV_ALLOCATOR_RESET, -1);
+	ev = test_event(TTLEAK_EV_ALLOCATOR_RESET, -1);
 	tracker__consume(t, &ev);
 }
 
