@@ -63,6 +63,8 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
  * allocations (and the reverse), so those events are counted, not sent. */
 volatile __u32 armed = 0;
 __u64 unarmed_events = 0;
+/* Mesh id reads that faulted (read_mesh_id): each cost a page fault. */
+__u64 mesh_id_read_faults = 0;
 
 __u64 drops[TTLEAK_DROP_REASON_MAX] = {};
 __u64 stack_errors[TTLEAK_STACK_ERROR_MAX] = {};
@@ -290,9 +292,23 @@ static __always_inline __s32 span_s32(const __u8 *raw, __u32 max, __s32 off)
 	return v;
 }
 
-/* The mesh id, when the device is a MeshDevice. Reading it from a chip's
- * Device object reads unrelated memory, which may fault: that is no error,
- * user space tells chips from meshes by the vptr and ignores it. */
+/* Lowest and past-highest address a user pointer can hold on x86-64
+ * (mmap_min_addr's default; TASK_SIZE_MAX with 4-level paging). */
+#define USER_ADDR_MIN 0x10000ULL
+#define USER_ADDR_END 0x7ffffffff000ULL
+
+/* Whether p can point to a heap object: a read of anything else faults, and
+ * a fault costs microseconds (the kernel's whole page-fault path). */
+static __always_inline bool plausible_object(__u64 p)
+{
+	return p >= USER_ADDR_MIN && p < USER_ADDR_END && !(p & 7);
+}
+
+/* The mesh id, when the device is a MeshDevice. From a chip's Device object
+ * this reads unrelated memory: that is no error, user space tells chips from
+ * meshes by the vptr and ignores it. But it must not fault on every event of
+ * a chip: a real E4/E5 Device has its int id_ where a MeshDevice has its
+ * pimpl pointer, so every chip but chip 0 would read address id_ + offset. */
 static __always_inline __s32 read_mesh_id(const __u8 *raw, const void *device)
 {
 	const void *holder = device;
@@ -303,11 +319,13 @@ static __always_inline __s32 read_mesh_id(const __u8 *raw, const void *device)
 	if (mesh_impl_offset >= 0) {
 		__builtin_memcpy(&holder, raw + (mesh_impl_offset <= TTLEAK_DEV_SPAN_MAX - 8 ?
 						 mesh_impl_offset : 0), sizeof(holder));
-		if (!holder)
+		if (!plausible_object((__u64)holder))
 			return id;
 	}
-	if (bpf_probe_read_user(&id, sizeof(id), (const char *)holder + mesh_id_offset))
+	if (bpf_probe_read_user(&id, sizeof(id), (const char *)holder + mesh_id_offset)) {
+		__sync_fetch_and_add(&mesh_id_read_faults, 1);
 		return TTLEAK_MESH_UNKNOWN;
+	}
 	return id;
 }
 

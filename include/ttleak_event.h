@@ -5,12 +5,14 @@
  * libc, and from user space, which has no vmlinux.h.
  *
  * The same struct is the on-disk record of --record / --replay event logs, so
- * any change to it must bump TTLEAK_EVENT_VERSION.
+ * any change to it must bump TTLEAK_EVENT_VERSION, and so must a change to
+ * what a log's footer carries (user/model/event_log.h): 4 added the probes'
+ * own counters to the run's metadata.
  */
 #ifndef TTLEAK_EVENT_H
 #define TTLEAK_EVENT_H
 
-#define TTLEAK_EVENT_VERSION 3
+#define TTLEAK_EVENT_VERSION 4
 
 enum ttleak_event_kind {
 	TTLEAK_EV_BUFFER_ALLOC = 1,   /* GraphTracker::track_allocate(buffer): address already set */

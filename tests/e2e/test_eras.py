@@ -48,6 +48,10 @@ def check_clean_evidence(report, text):
         check(not p["implausible_events"] and not p["unreadable_events"],
               f"events contradict the layout: {p['implausible_by_field']}\n{text}")
         check(not p["unattributed_cbs"], f"{p['unattributed_cbs']} CBs not attributed\n{text}")
+    # Chips 1.. have their id_ where a mesh has its pimpl: reading a mesh id
+    # through it would fault on every event of theirs.
+    check(report["run"]["mesh_id_read_faults"] == 0,
+          f"{report['run']['mesh_id_read_faults']} mesh id reads faulted\n{text}")
 
 
 def scenario_attach(build, variant, kind, topology, leaks):

@@ -45,6 +45,8 @@ static void make_run(struct run_info *run, struct process_labels *labels, struct
 	run->stack_mode = TTLEAK_STACKS_DWARF;
 	run->stack_bytes = 8192;
 	run->stack_errors[TTLEAK_STACK_FAULT] = 5;
+	run->unarmed_events = 6;
+	run->mesh_id_read_faults = 7;
 	assert_int_equal(process_labels__set_command(labels, 4242, "python3 test.py"), 0);
 	assert_int_equal(process_labels__set_comm(labels, 4243, "ttsim_workload"), 0);
 	run->labels = labels->v;
@@ -114,6 +116,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(rec.run.stack_mode, TTLEAK_STACKS_DWARF);
 	assert_int_equal(rec.run.stack_bytes, 8192);
 	assert_int_equal(rec.run.stack_errors[TTLEAK_STACK_FAULT], 5);
+	assert_int_equal(rec.run.unarmed_events, 6);
+	assert_int_equal(rec.run.mesh_id_read_faults, 7);
 	assert_int_equal(rec.run.n_labels, 2);
 	assert_string_equal(rec.run.labels[0].command, "python3 test.py");
 	assert_string_equal(rec.run.labels[1].comm, "[ttsim_workload]");
@@ -201,7 +205,7 @@ static void test_field_damage(void **state)
 	/* The command string's length: one longer than the field holds. */
 	memcpy(p, meta, size);
 	len = 256;
-	memcpy(p + 6 + 8 + 8 + 4 + 4 + 4 + 1 + 4 + 8 * TTLEAK_STACK_ERROR_MAX, &len, 2);
+	memcpy(p + 6 + 8 + 8 + 4 + 4 + 4 + 1 + 4 + 8 * TTLEAK_STACK_ERROR_MAX + 8 + 8, &len, 2);
 	expect_damage(p, size, "a string is longer than its field");
 	memcpy(p, meta, size);
 	p[6 + 8 + 8 + 4 + 4 + 4] = 2; /* command_ran */

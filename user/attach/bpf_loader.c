@@ -422,14 +422,21 @@ void loader__arm(struct loader *l)
 		loader__arm(l->more[i]);
 }
 
-uint64_t loader__unarmed_events(const struct loader *l)
+void loader__probe_counters(const struct loader *l, uint64_t *unarmed_events,
+			    uint64_t *mesh_id_read_faults)
 {
-	uint64_t n = __atomic_load_n(&l->skel->bss->unarmed_events, __ATOMIC_RELAXED);
 	size_t i;
 
-	for (i = 0; i < l->n_more; i++)
-		n += loader__unarmed_events(l->more[i]);
-	return n;
+	*unarmed_events = __atomic_load_n(&l->skel->bss->unarmed_events, __ATOMIC_RELAXED);
+	*mesh_id_read_faults = __atomic_load_n(&l->skel->bss->mesh_id_read_faults,
+					       __ATOMIC_RELAXED);
+	for (i = 0; i < l->n_more; i++) {
+		uint64_t unarmed, faults;
+
+		loader__probe_counters(l->more[i], &unarmed, &faults);
+		*unarmed_events += unarmed;
+		*mesh_id_read_faults += faults;
+	}
 }
 
 static void disarm(struct loader *l)

@@ -82,8 +82,10 @@ void loader__stack_errors(const struct loader *l, uint64_t errors[TTLEAK_STACK_E
  * probe is attached and the caller has named the traced processes. */
 void loader__arm(struct loader *l);
 
-/* Events the BPF programs saw while not armed (before arm, after detach). */
-uint64_t loader__unarmed_events(const struct loader *l);
+/* What the BPF programs counted instead of sending: events while not armed
+ * (before arm, after detach), and mesh id reads that faulted. */
+void loader__probe_counters(const struct loader *l, uint64_t *unarmed_events,
+			    uint64_t *mesh_id_read_faults);
 
 /* Disarms, delivers what is still queued, then detaches every probe. */
 void loader__detach(struct loader *l);

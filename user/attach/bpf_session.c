@@ -417,6 +417,7 @@ static int finish(struct session *s)
 	loader__detach(s->loader);
 	loader__drops(s->loader, s->run.drops);
 	loader__stack_errors(s->loader, s->run.stack_errors);
+	loader__probe_counters(s->loader, &s->run.unarmed_events, &s->run.mesh_id_read_faults);
 	if (s->stacks)
 		stack_store__symbolize(s->stacks);
 	if (s->mode->collect)

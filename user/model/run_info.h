@@ -51,6 +51,12 @@ struct run_info {
 	const struct stack_store *stacks; /* --stacks, symbolized; NULL otherwise */
 	uint64_t stack_errors[TTLEAK_STACK_ERROR_MAX];
 	enum ttleak_stack_mode stack_mode; /* how --stacks captured them */
+	/* Probe hits while probes were being attached or detached: not sent,
+	 * by design (a half-attached runtime shows frees without allocations). */
+	uint64_t unarmed_events;
+	/* Mesh id reads that faulted in BPF: harmless on a chip device (its
+	 * bytes there are no pointer), a layout problem on a mesh. */
+	uint64_t mesh_id_read_faults;
 	uint32_t stack_bytes;     /* TTLEAK_STACKS_DWARF: stack copied per allocation */
 	const char *stop_reason;    /* "process exited", "interrupted", "duration reached" */
 	const struct run_library *libraries; /* --all: every library file found */

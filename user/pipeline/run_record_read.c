@@ -97,6 +97,8 @@ static void read_run(struct cursor *c, struct run_record *rec)
 	run->command_status = (int)get_u32(c);
 	for (i = 0; i < TTLEAK_STACK_ERROR_MAX; i++)
 		run->stack_errors[i] = get_u64(c);
+	run->unarmed_events = get_u64(c);
+	run->mesh_id_read_faults = get_u64(c);
 	get_str(c, run->command, sizeof(run->command));
 	get_str(c, run->lib_path, sizeof(run->lib_path));
 	get_str(c, run->generation, sizeof(run->generation));

@@ -82,6 +82,8 @@ static void put_run(struct buf *b, const struct run_info *run)
 	put_u32(b, (uint32_t)run->command_status);
 	for (i = 0; i < TTLEAK_STACK_ERROR_MAX; i++)
 		put_u64(b, run->stack_errors[i]);
+	put_u64(b, run->unarmed_events);
+	put_u64(b, run->mesh_id_read_faults);
 	put_str(b, run->command);
 	put_str(b, run->lib_path);
 	put_str(b, run->generation);

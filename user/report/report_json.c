@@ -88,6 +88,8 @@ static struct json_object *run_json(const struct run_info *run, const struct tra
 	put_u64(o, "events", r->events);
 	put_u64(drops, "ringbuf_full", run->drops[TTLEAK_DROP_RINGBUF_FULL]);
 	json_object_object_add(o, "drops", drops);
+	put_u64(o, "unarmed_events", run->unarmed_events);
+	put_u64(o, "mesh_id_read_faults", run->mesh_id_read_faults);
 	put_u64(o, "lost_or_unreadable", verdict__lost_events(run, r));
 	put_str(o, "stop_reason", run->stop_reason);
 	json_object_object_add(o, "checked", check_names(run->checks));
