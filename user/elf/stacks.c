@@ -10,6 +10,7 @@
 #include "elf/mapped_file.h"
 #include "attach/proc_maps.h"
 #include "elf/stacks.h"
+#include "elf/unit_ranges.h"
 #include "elf/unwind.h"
 
 #include "elf/demangle.h"
@@ -51,6 +52,8 @@ struct module {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	bool tried;
+	struct unit_ranges *units; /* built when a frame first needs them */
+	bool units_tried;
 };
 
 struct stack_key {
@@ -420,24 +423,15 @@ static const char *demangle(const char *name)
 	return d ? d : strdup(name);
 }
 
-/*
- * The source line of addr found by the compile unit whose ranges hold it.
- * libdw finds units through .debug_aranges, which clang does not emit by
- * default: its DWARF 5 units give their ranges in DW_AT_ranges instead.
- */
-static const char *source_by_unit(Dwfl_Module *mod, Dwarf_Addr addr, int *line)
+/* The source line of addr by the compile unit whose ranges hold it, where
+ * libdw found none (elf/unit_ranges.h says when). */
+static const char *source_by_unit(struct module *m, Dwarf_Addr addr, int *line)
 {
-	Dwarf_Die *cu = NULL;
-	Dwarf_Addr bias;
-	Dwarf_Line *l;
-
-	while ((cu = dwfl_module_nextcu(mod, cu, &bias))) {
-		if (dwarf_haspc(cu, addr - bias) != 1)
-			continue;
-		l = dwarf_getsrc_die(cu, addr - bias);
-		return l && !dwarf_lineno(l, line) ? dwarf_linesrc(l, NULL, NULL) : NULL;
+	if (!m->units_tried) {
+		m->units_tried = true;
+		m->units = unit_ranges__build(m->mod);
 	}
-	return NULL;
+	return m->units ? unit_ranges__source(m->units, addr, line) : NULL;
 }
 
 /* Frame 0 is the probed function's entry; the others are return addresses,
@@ -461,7 +455,7 @@ static void symbolize_frame(struct stack_store *s, struct stack_frame *f, struct
 		s->stats.unsymbolized++;
 	line = dwfl_module_getsrc(mod, addr);
 	src = line ? dwfl_lineinfo(line, NULL, &f->line, NULL, NULL, NULL) :
-		     source_by_unit(mod, addr, &f->line);
+		     source_by_unit(m, addr, &f->line);
 	if (src)
 		f->source = strdup(src);
 }
@@ -631,6 +625,7 @@ void stack_store__free(struct stack_store *s)
 		free(p);
 	}
 	HASH_ITER(hh, s->modules, m, mtmp) {
+		unit_ranges__free(m->units);
 		if (m->dwfl)
 			dwfl_end(m->dwfl);
 		if (m->fd >= 0)
