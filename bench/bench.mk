@@ -18,7 +18,7 @@ CAPSTONE_LIBS := -lcapstone
 
 # ---- the floor: counting uprobes, with their own skeleton (not under bpf/) ----------------
 
-$(BENCH_OUT)/floor.bpf.o: bench/floor.bpf.c vmlinux/vmlinux.h
+$(BENCH_OUT)/floor.bpf.o: bench/floor.bpf.c include/ttleak_event.h vmlinux/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
@@ -82,11 +82,13 @@ $(patsubst %,$(BENCH_BIN)/%,$(BENCH_SIM_PROGS)): $(BENCH_BIN)/%: bench/%.cpp $(B
 
 # ---- the runtime built by each compiler, for the instructions its probed functions start with
 
-BENCH_VARIANTS := gcc-O2 gcc-O3 gcc-O2-cf gcc-O3-cf clang-O2 clang-O3 clang-O2-cf clang-O3-cf
+# clang19-O3: the PyPI wheel is built by clang 20 at -O3 without -fcf-protection; clang 19 is
+# the nearest Debian 12 has (clang-O* is the default clang, 14).
+BENCH_VARIANTS := gcc-O2 gcc-O3 gcc-O2-cf gcc-O3-cf clang-O2 clang-O3 clang-O2-cf clang-O3-cf clang19-O3
 BENCH_VAR_LIBS := $(patsubst %,$(BENCH_OUT)/variants/%/libtt_metal.so,$(BENCH_VARIANTS))
 BENCH_VAR_BASE := -MMD -MP -fPIC -fvisibility-inlines-hidden -std=c++17 -Itests/sim/runtime -DTTSIM_ERA=e5
 # Compiler and flags of one variant, from its name: gcc|clang, O2|O3, -cf.
-bench_var_cxx   = $(if $(findstring clang,$(1)),$(CLANG)++,g++)
+bench_var_cxx   = $(if $(findstring clang19,$(1)),clang++-19,$(if $(findstring clang,$(1)),$(CLANG)++,g++))
 bench_var_flags = -$(word 2,$(subst -, ,$(1))) $(if $(findstring -cf,$(1)),-fcf-protection=full,-fcf-protection=none)
 
 define bench_variant

@@ -7,6 +7,8 @@
  *                                             probe plan of user/probes.c
  *   floor -p PID --lib PATH --offset OFF ...  at file offsets
  *   floor -p PID --lib PATH --func SYM[+N] ...  at a symbol (+N bytes)
+ *   floor --record ...                        each hit also sends one ring record
+ *                                             the size of the tracer's event
  *
  * Prints "floor: attached N probes to pid P" on stderr once they are live and
  * {"probes":[{"where":..,"hits":..},..],"total":..} on stdout at the end.
@@ -38,6 +40,7 @@ struct opts {
 	const char *lib;
 	struct site sites[MAX_PROBES];
 	size_t n_sites;
+	bool record;       /* count_and_record, and drain its ring buffer */
 };
 
 static volatile sig_atomic_t exiting;
@@ -53,6 +56,7 @@ static const struct argp_option options[] = {
 	{ "lib", 'l', "PATH", 0, "Library (default: the libtt_metal.so that PID maps)", 0 },
 	{ "offset", 'o', "OFF", 0, "Probe at this file offset (repeatable)", 0 },
 	{ "func", 'f', "SYM[+N]", 0, "Probe at symbol SYM plus N bytes (repeatable)", 0 },
+	{ "record", 'r', NULL, 0, "Also send a ring record per hit (the cost of delivering an event)", 0 },
 	{ 0 },
 };
 
@@ -99,6 +103,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid PID '%s'", arg);
 		break;
 	case 'l': o->lib = arg; break;
+	case 'r': o->record = true; break;
 	case 'o':
 	case 'f':
 		if (add_site(o, arg, key == 'f'))
@@ -143,7 +148,8 @@ static int attach(struct floor_bpf *skel, const struct opts *o, struct bpf_link 
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = i, 
 			     .func_name = o->sites[i].func[0] ? o->sites[i].func : NULL);
 
-		links[i] = bpf_program__attach_uprobe_opts(skel->progs.count_hit, o->pid, o->lib,
+		links[i] = bpf_program__attach_uprobe_opts(o->record ? skel->progs.count_and_record :
+							   skel->progs.count_hit, o->pid, o->lib,
 							   o->sites[i].offset, &uo);
 		if (!links[i]) {
 			int err = -errno;
@@ -156,17 +162,31 @@ static int attach(struct floor_bpf *skel, const struct opts *o, struct bpf_link 
 	return 0;
 }
 
-static void wait_for_end(int pid)
+static int drop_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+/* Until pid exits (or a signal); with rb, reading its records every 10 ms,
+ * so that it never fills (the records are never woken for). */
+static void wait_for_end(int pid, struct ring_buffer *rb)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 
 	while (!exiting) {
+		if (rb)
+			ring_buffer__consume(rb);
 		if (pidfd < 0)
 			pause();
-		else if (poll(&p, 1, 100) == 1)
+		else if (poll(&p, 1, rb ? 10 : 100) == 1)
 			break;
 	}
+	if (rb)
+		ring_buffer__consume(rb);
 	if (pidfd >= 0)
 		close(pidfd);
 }
@@ -193,6 +213,7 @@ int main(int argc, char **argv)
 					   NULL, NULL, NULL };
 	struct bpf_link *links[MAX_PROBES] = { 0 };
 	struct floor_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
 	char host[PATH_MAX];
 	struct opts o = { 0 };
 	int err = 1;
@@ -218,17 +239,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot load the BPF program: %s\n", strerror(errno));
 		return 1;
 	}
+	if (o.record) {
+		rb = ring_buffer__new(bpf_map__fd(skel->maps.records), drop_record, NULL, NULL);
+		if (!rb) {
+			fprintf(stderr, "floor: cannot open the ring buffer: %s\n", strerror(errno));
+			goto cleanup;
+		}
+	}
 	if (attach(skel, &o, links))
 		goto cleanup;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fprintf(stderr, "floor: attached %zu probes to pid %d\n", o.n_sites, o.pid);
-	wait_for_end(o.pid);
+	wait_for_end(o.pid, rb);
 	print_hits(skel, &o);
 	err = 0;
 cleanup:
 	for (i = 0; i < o.n_sites; i++)
 		bpf_link__destroy(links[i]);
+	ring_buffer__free(rb);
 	floor_bpf__destroy(skel);
 	return err;
 }

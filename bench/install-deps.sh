@@ -3,4 +3,5 @@
 # and nothing when they are all present.
 set -euo pipefail
 exec "$(dirname "$0")/../scripts/install-deps.sh" \
-	bpftrace   # the alternative the tracer is compared with
+	bpftrace \
+	clang-19   # the release builds' compiler (clang 20) is not in Debian 12: its nearest

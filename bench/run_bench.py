@@ -81,6 +81,7 @@ def run_sections(args, build, script):
                 log)
         section("workload_work", workload.run_with_work, build, min(rounds, 3), args.ops // 4,
                 50, log)
+        section("workload_release", workload.run_release, build, min(rounds, 3), args.ops, log)
     if "event_rate" in want:
         section("event_rate", event_rate.run, build, min(rounds, 3), 2.0, log)
     if "tracker" in want:
@@ -101,7 +102,8 @@ def render(r):
     if "per_event" in r:
         lines += table.per_event(r["per_event"], r.get("bpf_time")) + [""]
     if "workload" in r:
-        lines += table.workload(r["workload"], r.get("workload_work")) + [""]
+        lines += table.workload(r["workload"], r.get("workload_work"),
+                                r.get("workload_release")) + [""]
     if "event_rate" in r:
         lines += table.event_rate(r["event_rate"]) + [""]
     if "tracker" in r:

@@ -3,7 +3,7 @@ import os
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VARIANTS = ("gcc-O2", "gcc-O3", "gcc-O2-cf", "gcc-O3-cf",
-            "clang-O2", "clang-O3", "clang-O2-cf", "clang-O3-cf")
+            "clang-O2", "clang-O3", "clang-O2-cf", "clang-O3-cf", "clang19-O3")
 
 
 class Build:

@@ -157,9 +157,9 @@ def survey(build, cost_res, log):
 
 # ---- 3. live, on builds with and without -fcf-protection ----------------------------------
 
-# g++ and clang++ -O3 without -fcf-protection (the PyPI wheel's shape), and g++ -O2 with it
-# (every function starts with endbr64).
-LIVE_VARIANTS = ("gcc-O3", "clang-O3", "gcc-O2-cf")
+# g++, clang++ 14 and clang++ 19 -O3 without -fcf-protection (the PyPI wheel's shape; it is
+# built by clang 20), and g++ -O2 with it (every function starts with endbr64).
+LIVE_VARIANTS = ("gcc-O3", "clang-O3", "clang19-O3", "gcc-O2-cf")
 # The goals of the per-event cost (issue: probes on emulated instructions).
 GOAL_OWN_SITE = 1.15   # tracer / a counting probe at the tracer's own site
 GOAL_VS_ENTRY = 0.35   # tracer / a counting probe at a single-stepped entry

@@ -24,6 +24,24 @@ def grid(header, rows):
     return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
 
 
+# BPF time per buffer event (kernel statistics), the goal of the probes' own work.
+GOAL_BPF_BUFFER_NS = 300
+
+
+def bpf_goal(progs, ring_ns):
+    """The buffer programs against the goal, and against a bare ring record."""
+    buffer = [progs[k] for k in ("buffer_alloc", "buffer_free") if k in progs]
+    if not buffer:
+        return []
+    worst = max(buffer)
+    line = (f"   goal: buffer events <= {GOAL_BPF_BUFFER_NS} ns in BPF: "
+            f"{'MET' if worst <= GOAL_BPF_BUFFER_NS else 'NOT MET'} ({worst:.0f} ns)")
+    if ring_ns:
+        line += (f"; a counted hit that only sends one ring record costs {ring_ns:.0f} ns, "
+                 f"so the tracer's own work is {worst - ring_ns:.0f} ns")
+    return [line]
+
+
 def per_event(pe, bpf):
     out = [f"1. Per-event overhead: (traced - untraced) / events, ns per event; median "
            f"[min..max] of {pe['rounds']} rounds",
@@ -49,12 +67,13 @@ def per_event(pe, bpf):
         if progs:
             out.append("   tracer by program: " + ", ".join(
                 f"{k} {v:.0f}" for k, v in sorted(progs.items(), key=lambda kv: -kv[1])) + " ns")
+        out += bpf_goal(progs, bpf.get("ring record", {}).get("ns_per_run"))
     for p in pe["problems"]:
         out.append("   CHECK: " + p)
     return out
 
 
-def workload(w, ww):
+def workload(w, ww, wr=None):
     out = [f"2. Op loop (1-3 buffers, a cached program of 3-6 CBs, inputs freed; "
            f"{w['events_per_op']:.2f} events/op), traced / untraced; {w['rounds']} rounds",
            f"   untraced: {fmt(w['untraced_us_per_op'], digits=2)} us per op (simulated runtime: "
@@ -73,6 +92,12 @@ def workload(w, ww):
         out.append(f"   with {ww['op_work_us']:g} us of modelled op time per op: tracer "
                    f"{fmt(ww['slowdown']['tracer'], digits=3)}, control "
                    f"{fmt(ww['slowdown']['control'], digits=3)}")
+    if wr:
+        added = wr["added_us_per_op"]
+        out.append(f"   on the release-shaped build ({wr['variant']}: -O3, no frame pointers, no "
+                   f"-fcf-protection): the tracer adds {fmt(added['tracer'], digits=2)} us per "
+                   f"op, a counting probe at the same sites {fmt(added['floor'], digits=2)}: "
+                   f"{fmt(wr['tracer_over_floor'], digits=3)}x")
     for p in w["problems"]:
         out.append("   CHECK: " + p)
     return out

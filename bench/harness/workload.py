@@ -5,8 +5,10 @@ for reference, the floor and bpftrace. What dominates: the floor's per-probe
 hit counts give the events per op of each kind; times the tracer's cost per
 event of that kind (section 1) they split the added time.
 """
+import os
+
 from .per_event import make_tools
-from .procs import run_paused
+from .procs import Floor, NoTool, Tracer, run_paused
 from .stats import per_op, summary
 
 GOAL = 1.05
@@ -96,3 +98,31 @@ def run_with_work(build, rounds, ops, work_us, log):
     return {"op_work_us": work_us, "rounds": rounds, "ops": ops,
             "slowdown": {n: summary(s[0] for s in v) for n, v in runs.items()},
             "added_us_per_op": {n: summary(s[2] / 1e3 for s in v) for n, v in runs.items()}}
+
+
+# The PyPI wheel's shape: clang -O3, no frame pointers, no -fcf-protection (clang 19, the
+# nearest Debian 12 has to the wheel's clang 20).
+RELEASE_VARIANT = "clang19-O3"
+
+
+def run_release(build, rounds, ops, log):
+    """The op loop on the release-shaped build of the runtime: added us per op for the
+    tracer and the floor (the same probes, counting only), in the same rounds."""
+    lib = build.variant_lib(RELEASE_VARIANT)
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(lib))
+    tools = {"control": NoTool, "floor": lambda: Floor(build, lib=lib),
+             "tracer": lambda: Tracer(build)}
+    order = list(tools)
+    runs = {n: [] for n in order}
+    for r in range(rounds):
+        for name in order[r % len(order):] + order[:r % len(order)]:
+            res, _ = run_paused(op_cmd(build, ops), tools[name](), env=env)
+            runs[name].append(slowdown(res))
+        log(f"op loop on {RELEASE_VARIANT}, round {r + 1}/{rounds}: " + ", ".join(
+            f"{n} +{runs[n][-1][2] / 1e3:.2f} us" for n in order))
+    out = {"variant": RELEASE_VARIANT, "rounds": rounds, "ops": ops,
+           "added_us_per_op": {n: summary(s[2] / 1e3 for s in runs[n]) for n in order},
+           "slowdown": {n: summary(s[0] for s in runs[n]) for n in order}}
+    out["tracer_over_floor"] = summary(t[2] / f[2] for t, f in zip(runs["tracer"], runs["floor"]))
+    return out
+
