@@ -62,3 +62,17 @@ bool elf_symtab__defined(const GElf_Sym *sym)
 {
 	return sym->st_value && sym->st_shndx != SHN_UNDEF && sym->st_shndx < SHN_LORESERVE;
 }
+
+bool elf_symtab__dynsym_needed(const GElf_Shdr *symtab, const GElf_Shdr *dynsym)
+{
+	return !symtab || symtab->sh_size < dynsym->sh_size;
+}
+
+bool elf_symtab__exported(const GElf_Sym *sym)
+{
+	int bind = GELF_ST_BIND(sym->st_info), vis = GELF_ST_VISIBILITY(sym->st_other);
+
+	return elf_symtab__defined(sym) && (bind == STB_GLOBAL || bind == STB_WEAK ||
+					    bind == STB_GNU_UNIQUE) &&
+	       (vis == STV_DEFAULT || vis == STV_PROTECTED);
+}

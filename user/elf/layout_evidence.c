@@ -135,13 +135,7 @@ struct symtab_scn {
 	GElf_Shdr sh;
 };
 
-/*
- * .symtab holds every symbol .dynsym holds (the linker writes both from one
- * table), so when it is there and no smaller, it alone is loaded: on a
- * 300 MB runtime each table has 310,000 symbols, and sorting both took a
- * third of the attach time. A .symtab smaller than .dynsym was cut down by
- * some tool after linking: then both are loaded.
- */
+/* .symtab alone when it holds all of .dynsym (elf_symtab__dynsym_needed). */
 static int load_symbol_tables(struct le_elf *e, const struct symtab_scn *symtab,
 			      const struct symtab_scn *dynsym)
 {
@@ -149,7 +143,8 @@ static int load_symbol_tables(struct le_elf *e, const struct symtab_scn *symtab,
 
 	if (symtab->scn)
 		err = load_symbols(e, symtab->scn, &symtab->sh);
-	if (!err && dynsym->scn && (!symtab->scn || symtab->sh.sh_size < dynsym->sh.sh_size))
+	if (!err && dynsym->scn &&
+	    elf_symtab__dynsym_needed(symtab->scn ? &symtab->sh : NULL, &dynsym->sh))
 		err = load_symbols(e, dynsym->scn, &dynsym->sh);
 	return err;
 }

@@ -413,24 +413,35 @@ static bool is_probeable(const GElf_Sym *sym)
 	return (type == STT_FUNC || type == STT_GNU_IFUNC) && elf_symtab__defined(sym);
 }
 
+/* Whether the symbols of a table are exported: all of .dynsym's; of .symtab,
+ * none when .dynsym is read too, else those elf_symtab__exported() says. */
+enum exported_by {
+	EXPORTED_NONE,
+	EXPORTED_ALL,
+	EXPORTED_BY_BINDING,
+};
+
 struct symtab_pass {
 	struct resolver *r;
-	bool dyn;
+	enum exported_by exported;
 };
 
 static int consider(const GElf_Sym *sym, const char *name, void *ctx)
 {
 	struct symtab_pass *p = ctx;
+	bool dyn = p->exported == EXPORTED_ALL ||
+		   (p->exported == EXPORTED_BY_BINDING && elf_symtab__exported(sym));
 
 	if (!is_probeable(sym))
 		return 0;
-	return name[0] == '_' && name[1] == 'Z' ? consider_mangled(p->r, name, sym, p->dyn)
-					       : consider_plain(p->r, name, sym, p->dyn);
+	return name[0] == '_' && name[1] == 'Z' ? consider_mangled(p->r, name, sym, dyn)
+					       : consider_plain(p->r, name, sym, dyn);
 }
 
-static int scan_symtab(struct resolver *r, Elf_Scn *scn, const GElf_Shdr *shdr, bool dyn)
+static int scan_symtab(struct resolver *r, Elf_Scn *scn, const GElf_Shdr *shdr,
+		       enum exported_by exported)
 {
-	struct symtab_pass pass = { .r = r, .dyn = dyn };
+	struct symtab_pass pass = { .r = r, .exported = exported };
 	size_t n;
 	int err = elf_symtab__each(r->elf, scn, shdr, consider, &pass, &n);
 
@@ -462,9 +473,11 @@ static void note_section(struct resolver *r, const GElf_Shdr *shdr, size_t shstr
 
 static int scan_sections(struct resolver *r)
 {
-	Elf_Scn *scn = NULL;
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	GElf_Shdr symtab_sh, dynsym_sh;
+	bool both;
 	size_t shstrndx;
-	int err;
+	int err = 0;
 
 	if (elf_getshdrstrndx(r->elf, &shstrndx))
 		return -ENOEXEC;
@@ -475,13 +488,20 @@ static int scan_sections(struct resolver *r)
 		if (!gelf_getshdr(scn, &shdr))
 			return -ENOEXEC;
 		note_section(r, &shdr, shstrndx);
-		if (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM)
-			continue;
-		err = scan_symtab(r, scn, &shdr, shdr.sh_type == SHT_DYNSYM);
-		if (err)
-			return err;
+		if (shdr.sh_type == SHT_SYMTAB) {
+			symtab = scn;
+			symtab_sh = shdr;
+		} else if (shdr.sh_type == SHT_DYNSYM) {
+			dynsym = scn;
+			dynsym_sh = shdr;
+		}
 	}
-	return 0;
+	both = dynsym && elf_symtab__dynsym_needed(symtab ? &symtab_sh : NULL, &dynsym_sh);
+	if (symtab)
+		err = scan_symtab(r, symtab, &symtab_sh, both ? EXPORTED_NONE : EXPORTED_BY_BINDING);
+	if (!err && both)
+		err = scan_symtab(r, dynsym, &dynsym_sh, EXPORTED_ALL);
+	return err;
 }
 
 static int cmp_match(const void *pa, const void *pb)

@@ -3,8 +3,11 @@
  * symbols: resolve C++ functions of an ELF file (libtt_metal.so) by their
  * demangled names, for uprobes, in one pass over its symbol tables.
  *
- * What is read: .symtab and .dynsym (a stripped library has only .dynsym),
- * defined STT_FUNC and STT_GNU_IFUNC symbols with a nonzero value. Skipped:
+ * What is read: .symtab, and .dynsym where .symtab may not hold all of it
+ * (elf_symtab__dynsym_needed(); a stripped library has only .dynsym); a
+ * .symtab symbol read alone is exported when elf_symtab__exported() says.
+ * Of those, defined STT_FUNC and STT_GNU_IFUNC symbols with a nonzero
+ * value. Skipped:
  *   - compiler clones, whose names carry a '.' suffix (foo.cold, foo.isra.0,
  *     foo.constprop.0): they are pieces or re-signatured copies of a
  *     function, so a probe there would miss calls or read wrong arguments;
@@ -31,7 +34,7 @@
  *
  * Dedupe. Per wanted function, one match per address: the complete and base
  * object destructors (D1, D2) are usually one body at one address, and an
- * exported function appears in both .symtab and .dynsym.
+ * exported function appears in both .symtab and .dynsym when both are read.
  */
 #ifndef TTLEAK_SYMBOLS_H
 #define TTLEAK_SYMBOLS_H
@@ -60,7 +63,7 @@ struct sym_match {
 struct sym_result {
 	struct sym_match *matches; /* sorted by (want, vaddr) */
 	size_t n;
-	uint64_t symbols_scanned;  /* entries of .symtab and .dynsym read */
+	uint64_t symbols_scanned;  /* entries of the symbol tables read */
 	uint64_t demangled;        /* prefilter candidates demangled */
 	bool has_symtab;           /* not stripped */
 	bool has_debuginfo;        /* .debug_info present (DWARF, e.g. RelWithDebInfo) */
