@@ -99,10 +99,12 @@ static int keep_symbol(const GElf_Sym *s, const char *name, void *ctx)
 }
 
 /* Room for every entry of the table at once: growing by doubling copies
- * tens of megabytes on a large runtime. */
-static int reserve_syms(struct le_elf *e, const GElf_Shdr *sh)
+ * tens of megabytes on a large runtime. Sized by the data libelf read, not
+ * by the header, which a damaged file may make as large as it likes. */
+static int reserve_syms(struct le_elf *e, Elf_Scn *scn)
 {
-	size_t cap = e->n_syms + sh->sh_size / sizeof(Elf64_Sym);
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t cap = e->n_syms + (data ? data->d_size / sizeof(Elf64_Sym) : 0);
 	struct le_sym *n;
 
 	if (cap <= e->cap_syms)
@@ -117,7 +119,7 @@ static int reserve_syms(struct le_elf *e, const GElf_Shdr *sh)
 
 static int load_symbols(struct le_elf *e, Elf_Scn *scn, const GElf_Shdr *sh)
 {
-	int err = reserve_syms(e, sh);
+	int err = reserve_syms(e, scn);
 
 	return err ? err : elf_symtab__each(e->elf, scn, sh, keep_symbol, e, NULL);
 }
