@@ -52,6 +52,7 @@ def entry(tag, payload):
 def metadata():
     run = (struct.pack("<dQIIIBi", 2.5, 11, 0x1f, 1, 0, 1, 0)
            + struct.pack("<Q", 0) * STACK_ERRORS
+           + struct.pack("<QQ", 3, 0)  # unarmed_events, mesh_id_read_faults
            + s("python3 test.py") + s("lib/libtt_metal.so") + s("E3-E5") + s("DWARF")
            + s("process exited"))
     label = struct.pack("<I", 42) + s("") + s("[ttsim_workload]")
