@@ -9,6 +9,8 @@
 #   libgen2025.so          mid 2025, no -g
 #   libgen2026.so          2026 main, with -g (.debug_info, .symtab)
 #   libgen2026-stripped.so the same, stripped: .dynsym only
+#   libgen2026-cut.so      the same with a .symtab cut down to the hidden helper
+#                          after linking: smaller than .dynsym, so both are read
 # They live in $(OUTPUT)/tests/fixtures, next to the test binaries; the tests
 # find them from /proc/self/exe (override with TTLEAK_FIXTURE_DIR=DIR).
 # They are read at run time, not linked, so they are order-only prerequisites:
@@ -24,7 +26,8 @@ FIXTURE_DIR      := $(OUTPUT)/tests/fixtures
 FIXTURE_SRC      := tests/unit/fixtures/ttmetal_decls.cpp
 FIXTURE_GEN_LIBS := $(FIXTURE_DIR)/libgen2024.so $(FIXTURE_DIR)/libgen2025.so \
 		    $(FIXTURE_DIR)/libgen2026.so
-UNIT_FIXTURES    := $(FIXTURE_GEN_LIBS) $(FIXTURE_DIR)/libgen2026-stripped.so
+UNIT_FIXTURES    := $(FIXTURE_GEN_LIBS) $(FIXTURE_DIR)/libgen2026-stripped.so \
+		    $(FIXTURE_DIR)/libgen2026-cut.so
 # -O2 like a release build (destructor aliases, no frame noise); the build id
 # lets tests compare a library with its stripped copy.
 FIXTURE_CXXFLAGS := -O2 -fPIC -shared -std=c++17 -Wall -Wextra -Werror -Wl,--build-id=sha1
@@ -42,6 +45,10 @@ $(FIXTURE_GEN_LIBS): $(FIXTURE_DIR)/libgen%.so: $(FIXTURE_SRC) tests/unit/fixtur
 $(FIXTURE_DIR)/libgen2026-stripped.so: $(FIXTURE_DIR)/libgen2026.so
 	$(call msg,STRIP,$@)
 	$(Q)$(STRIP) -o $@ $<
+
+$(FIXTURE_DIR)/libgen2026-cut.so: $(FIXTURE_DIR)/libgen2026.so
+	$(call msg,STRIP,$@)
+	$(Q)$(STRIP) --keep-symbol=_ZN2tt8tt_metal6detail13hidden_helperEi -o $@ $<
 
 $(OUTPUT)/tests/test_symbols: | $(UNIT_FIXTURES)
 

@@ -233,6 +233,27 @@ static void test_stripped_resolves_from_dynsym(void **state)
 	sym_result__free(&stripped);
 }
 
+/* A .symtab cut down after linking holds less than .dynsym: both are read,
+ * and every match is what the whole library gives, exported or not alike. */
+static void test_cut_symtab_reads_dynsym_too(void **state)
+{
+	struct sym_result full, cut;
+
+	(void)state;
+	resolve_fixture("libgen2026.so", &full);
+	resolve_fixture("libgen2026-cut.so", &cut);
+	assert_true(cut.has_symtab);
+	assert_int_equal(count_for(&cut, W_HIDDEN), 1);
+	assert_int_equal(cut.n, full.n);
+	for (size_t i = 0; i < full.n; i++) {
+		assert_int_equal(cut.matches[i].want, full.matches[i].want);
+		assert_int_equal(cut.matches[i].file_offset, full.matches[i].file_offset);
+		assert_int_equal(cut.matches[i].in_dynsym, full.matches[i].in_dynsym);
+	}
+	sym_result__free(&full);
+	sym_result__free(&cut);
+}
+
 static void resolve_one(const char *lib, const char *name, struct sym_result *r)
 {
 	const char *names[] = { name };
@@ -483,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_gen2025),
 		cmocka_unit_test(test_gen2026),
 		cmocka_unit_test(test_stripped_resolves_from_dynsym),
+		cmocka_unit_test(test_cut_symtab_reads_dynsym_too),
 		cmocka_unit_test(test_near_misses_rejected),
 		cmocka_unit_test(test_wanted_names_are_normalized),
 		cmocka_unit_test(test_offsets_match_loader),
