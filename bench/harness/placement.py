@@ -174,10 +174,15 @@ def live_variant(build, variant, funcs, rounds, scale):
                "floor at site": lambda: Floor(build, lib=lib, offsets=site),
                "tracer": lambda: Tracer(build)}
     per_round = []
-    for _ in range(rounds):
-        per_round.append({name: row_values(run_paused(kinds_cmd(build, scale), make(),
-                                                      env=env)[0]["regions"])
-                          for name, make in configs.items()})
+    order = list(configs)
+    for r in range(rounds):
+        # A rotating order: this machine has slow phases of tens of seconds, which
+        # must not always fall on the same configuration.
+        got = {}
+        for name in order[r % len(order):] + order[:r % len(order)]:
+            got[name] = row_values(run_paused(kinds_cmd(build, scale), configs[name](),
+                                              env=env)[0]["regions"])
+        per_round.append(got)
     rows = {}
     for key in per_round[0]["floor at entry"]:
         rows[key] = {name: summary(r[name][key][0] for r in per_round) for name in configs}
