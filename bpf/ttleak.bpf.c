@@ -120,22 +120,35 @@ static __always_inline bool traced(__u32 tgid)
 	return true;
 }
 
-/* Traced, and whether this is the process's first event. */
-static __always_inline bool admit(__u32 tgid, bool *first)
+enum admission {
+	NOT_TRACED,
+	NOT_ARMED,   /* traced, but the probes are not all attached: counted apart */
+	ADMITTED,
+};
+
+/* Whether an event of tgid is sent, and whether it is the process's first.
+ * A process is marked announced only by an event that is sent, so that its
+ * first sent event still wakes user space while the process surely lives. */
+static __always_inline enum admission admit(__u32 tgid, bool *first)
 {
 	__u8 announced = TTLEAK_TGID_ANNOUNCED, *state;
 
 	*first = false;
-	if (filter_mode == TTLEAK_FILTER_TGID)
-		return tgid == target_tgid; /* user space named it before attaching */
+	if (filter_mode == TTLEAK_FILTER_TGID) {
+		if (tgid != target_tgid) /* user space named it before attaching */
+			return NOT_TRACED;
+		return armed ? ADMITTED : NOT_ARMED;
+	}
 	state = bpf_map_lookup_elem(&traced_tgids, &tgid);
 	if (filter_mode == TTLEAK_FILTER_TREE && !state)
-		return false;
+		return NOT_TRACED;
+	if (!armed)
+		return NOT_ARMED;
 	if (!state || *state != TTLEAK_TGID_ANNOUNCED) {
 		*first = true;
 		bpf_map_update_elem(&traced_tgids, &tgid, &announced, BPF_ANY);
 	}
-	return true;
+	return ADMITTED;
 }
 
 /* Reserve and fill the common header; NULL (and a counted drop) when full. */
@@ -248,11 +261,14 @@ static __always_inline struct ttleak_event *event_begin(__u8 kind, struct pt_reg
 	struct ttleak_event *e;
 	bool first, sent = false;
 
-	if (!admit(bpf_get_current_pid_tgid() >> 32, &first))
+	switch (admit(bpf_get_current_pid_tgid() >> 32, &first)) {
+	case NOT_TRACED:
 		return NULL;
-	if (!armed) {
+	case NOT_ARMED:
 		__sync_fetch_and_add(&unarmed_events, 1);
 		return NULL;
+	default:
+		break;
 	}
 	if (stacked && capture_stacks == TTLEAK_STACKS_DWARF)
 		sent = send_ustack(ctx);
