@@ -14,6 +14,7 @@ packages=(
 	zlib1g-dev
 	libjson-c-dev         # --json output
 	uthash-dev            # tracker hash tables
+	libxxhash-dev         # their hash function (header only, inlined)
 	libcmocka-dev         # unit tests
 	libclang-rt-14-dev    # libFuzzer, for make fuzz / fuzz-smoke
 	g++ make pkg-config   # simulated runtime, build

