@@ -63,9 +63,19 @@ bool elf_symtab__defined(const GElf_Sym *sym)
 	return sym->st_value && sym->st_shndx != SHN_UNDEF && sym->st_shndx < SHN_LORESERVE;
 }
 
-bool elf_symtab__dynsym_needed(const GElf_Shdr *symtab, const GElf_Shdr *dynsym)
+void elf_symtab__note_section(struct elf_symtab_sections *t, Elf_Scn *scn,
+			      const GElf_Shdr *shdr)
 {
-	return !symtab || symtab->sh_size < dynsym->sh_size;
+	if (shdr->sh_type == SHT_SYMTAB)
+		t->symtab = (struct elf_symtab_section){ scn, *shdr };
+	else if (shdr->sh_type == SHT_DYNSYM)
+		t->dynsym = (struct elf_symtab_section){ scn, *shdr };
+}
+
+bool elf_symtab__dynsym_needed(const struct elf_symtab_sections *t)
+{
+	return t->dynsym.scn &&
+	       (!t->symtab.scn || t->symtab.shdr.sh_size < t->dynsym.shdr.sh_size);
 }
 
 bool elf_symtab__exported(const GElf_Sym *sym)

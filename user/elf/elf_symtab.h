@@ -27,14 +27,29 @@ int elf_symtab__each(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, elf_symtab_v
 /* A defined symbol with an address (not undefined, absolute or common). */
 bool elf_symtab__defined(const GElf_Sym *sym);
 
+/* A file's .symtab or .dynsym; scn is NULL when the file has none. */
+struct elf_symtab_section {
+	Elf_Scn *scn;
+	GElf_Shdr shdr;
+};
+
+/* The file's symbol tables, kept as a pass over its sections meets them:
+ * call for every section. */
+struct elf_symtab_sections {
+	struct elf_symtab_section symtab, dynsym;
+};
+
+void elf_symtab__note_section(struct elf_symtab_sections *t, Elf_Scn *scn,
+			      const GElf_Shdr *shdr);
+
 /*
- * Whether .dynsym must be read as well as .symtab (header symtab, NULL when
- * the file has none). The linker writes both from one table, so .symtab
- * holds every symbol .dynsym holds, unless a tool cut it down after linking,
- * which leaves it smaller. On a 300 MB runtime each has 310,000 symbols:
- * reading one instead of both is a third of the time to attach.
+ * Whether .dynsym must be read as well as .symtab (if any). The linker
+ * writes both from one table, so .symtab holds every symbol .dynsym holds,
+ * unless a tool cut it down after linking, which leaves it smaller. On a
+ * 300 MB runtime each has 310,000 symbols: reading one instead of both is a
+ * third of the time to attach.
  */
-bool elf_symtab__dynsym_needed(const GElf_Shdr *symtab, const GElf_Shdr *dynsym);
+bool elf_symtab__dynsym_needed(const struct elf_symtab_sections *t);
 
 /* Whether a .symtab symbol of a linked library is also in its .dynsym:
  * defined, global or weak, and visible (hidden ones were made local). */

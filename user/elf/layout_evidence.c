@@ -131,29 +131,21 @@ static void note_plt(struct le_elf *e, const GElf_Shdr *sh, const char *name)
 		e->plt[e->n_plt++] = (struct range){ sh->sh_addr, sh->sh_addr + sh->sh_size };
 }
 
-/* A symbol table section and its header. */
-struct symtab_scn {
-	Elf_Scn *scn;
-	GElf_Shdr sh;
-};
-
 /* .symtab alone when it holds all of .dynsym (elf_symtab__dynsym_needed). */
-static int load_symbol_tables(struct le_elf *e, const struct symtab_scn *symtab,
-			      const struct symtab_scn *dynsym)
+static int load_symbol_tables(struct le_elf *e, const struct elf_symtab_sections *t)
 {
 	int err = 0;
 
-	if (symtab->scn)
-		err = load_symbols(e, symtab->scn, &symtab->sh);
-	if (!err && dynsym->scn &&
-	    elf_symtab__dynsym_needed(symtab->scn ? &symtab->sh : NULL, &dynsym->sh))
-		err = load_symbols(e, dynsym->scn, &dynsym->sh);
+	if (t->symtab.scn)
+		err = load_symbols(e, t->symtab.scn, &t->symtab.shdr);
+	if (!err && elf_symtab__dynsym_needed(t))
+		err = load_symbols(e, t->dynsym.scn, &t->dynsym.shdr);
 	return err;
 }
 
 static int scan_sections(struct le_elf *e)
 {
-	struct symtab_scn symtab = { 0 }, dynsym = { 0 };
+	struct elf_symtab_sections tables = { 0 };
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -168,13 +160,10 @@ static int scan_sections(struct le_elf *e)
 			return -ENOEXEC;
 		name = elf_strptr(e->elf, shstrndx, sh.sh_name);
 		note_plt(e, &sh, name ? name : "");
-		if (sh.sh_type == SHT_SYMTAB)
-			symtab = (struct symtab_scn){ scn, sh };
-		else if (sh.sh_type == SHT_DYNSYM)
-			dynsym = (struct symtab_scn){ scn, sh };
+		elf_symtab__note_section(&tables, scn, &sh);
 	}
-	e->has_symtab = symtab.scn != NULL;
-	err = load_symbol_tables(e, &symtab, &dynsym);
+	e->has_symtab = tables.symtab.scn != NULL;
+	err = load_symbol_tables(e, &tables);
 	if (err)
 		return err;
 	return sort_by_address(e->syms, e->n_syms, sizeof(*e->syms),

@@ -465,16 +465,14 @@ static void note_section(struct resolver *r, const GElf_Shdr *shdr, size_t shstr
 {
 	const char *name = elf_strptr(r->elf, shstrndx, shdr->sh_name);
 
-	if (shdr->sh_type == SHT_SYMTAB)
-		r->out->has_symtab = true;
 	if (name && (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
 		r->out->has_debuginfo = true;
 }
 
 static int scan_sections(struct resolver *r)
 {
-	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
-	GElf_Shdr symtab_sh, dynsym_sh;
+	struct elf_symtab_sections tables = { 0 };
+	Elf_Scn *scn = NULL;
 	bool both;
 	size_t shstrndx;
 	int err = 0;
@@ -488,19 +486,15 @@ static int scan_sections(struct resolver *r)
 		if (!gelf_getshdr(scn, &shdr))
 			return -ENOEXEC;
 		note_section(r, &shdr, shstrndx);
-		if (shdr.sh_type == SHT_SYMTAB) {
-			symtab = scn;
-			symtab_sh = shdr;
-		} else if (shdr.sh_type == SHT_DYNSYM) {
-			dynsym = scn;
-			dynsym_sh = shdr;
-		}
+		elf_symtab__note_section(&tables, scn, &shdr);
 	}
-	both = dynsym && elf_symtab__dynsym_needed(symtab ? &symtab_sh : NULL, &dynsym_sh);
-	if (symtab)
-		err = scan_symtab(r, symtab, &symtab_sh, both ? EXPORTED_NONE : EXPORTED_BY_BINDING);
+	r->out->has_symtab = tables.symtab.scn != NULL;
+	both = elf_symtab__dynsym_needed(&tables);
+	if (tables.symtab.scn)
+		err = scan_symtab(r, tables.symtab.scn, &tables.symtab.shdr,
+				  both ? EXPORTED_NONE : EXPORTED_BY_BINDING);
 	if (!err && both)
-		err = scan_symtab(r, dynsym, &dynsym_sh, EXPORTED_ALL);
+		err = scan_symtab(r, tables.dynsym.scn, &tables.dynsym.shdr, EXPORTED_ALL);
 	return err;
 }
 
