@@ -71,17 +71,11 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Into the room reserve_syms() made for the table being read. */
 static int push_sym(struct le_elf *e, const GElf_Sym *s, const char *name)
 {
-	if (e->n_syms == e->cap_syms) {
-		size_t cap = e->cap_syms ? e->cap_syms * 2 : 1024;
-		struct le_sym *n = realloc(e->syms, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		e->syms = n;
-		e->cap_syms = cap;
-	}
+	if (e->n_syms == e->cap_syms)
+		return -EOVERFLOW;
 	e->syms[e->n_syms++] = (struct le_sym){ s->st_value, s->st_size, name,
 						 (uint8_t)GELF_ST_TYPE(s->st_info) };
 	return 0;
