@@ -8,7 +8,7 @@ are taken within a round, then summarised over the rounds.
 """
 from . import bpfstats
 from .procs import Bpftrace, Floor, NoTool, Tracer, run_paused
-from .stats import per_op, summary
+from .stats import per_op, rotated, summary
 
 # Rows: (key, label, what one event is). The CB rows come from two regions:
 # 33 CBs minus 1 CB per layout gives 32 CB allocations without the layout.
@@ -67,7 +67,7 @@ def run(build, script, rounds, scale, log):
     problems = []
     for r in range(rounds):
         got = {}
-        for name in order[r % len(order):] + order[:r % len(order)]:
+        for name in rotated(order, r):
             res, tres = run_paused(kinds_cmd(build, scale), tools[name]())
             if "count_mismatch" in tres:
                 problems.append(f"round {r + 1}: {tres['count_mismatch']}")

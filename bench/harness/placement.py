@@ -34,7 +34,7 @@ import subprocess
 from .paths import VARIANTS
 from .per_event import kinds_cmd, row_values
 from .procs import BenchError, Floor, Tracer, run_paused
-from .stats import per_op, summary
+from .stats import per_op, rotated, summary
 
 # uprobe_cost's functions: (instruction kind, where the floor probes).
 COST_SITES = [("push", "insn_push"), ("nop", "insn_nop"), ("nop5", "insn_nop5"),
@@ -176,10 +176,8 @@ def live_variant(build, variant, funcs, rounds, scale):
     per_round = []
     order = list(configs)
     for r in range(rounds):
-        # A rotating order: this machine has slow phases of tens of seconds, which
-        # must not always fall on the same configuration.
         got = {}
-        for name in order[r % len(order):] + order[:r % len(order)]:
+        for name in rotated(order, r):
             got[name] = row_values(run_paused(kinds_cmd(build, scale), configs[name](),
                                               env=env)[0]["regions"])
         per_round.append(got)

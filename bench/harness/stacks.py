@@ -9,7 +9,7 @@ import os
 
 from .per_event import kinds_cmd, row_values
 from .procs import NoTool, Tracer, run_paused
-from .stats import summary
+from .stats import rotated, summary
 
 GOAL = 3.0
 KEYS = ("buffer_alloc", "cb_alloc")
@@ -24,7 +24,7 @@ def run(build, rounds, scale, log):
     for r in range(rounds):
         got = {}
         order = list(tools)
-        for name in order[r % len(order):] + order[:r % len(order)]:
+        for name in rotated(order, r):
             res, _ = run_paused(kinds_cmd(build, scale), tools[name](), env=env)
             got[name] = row_values(res["regions"])
         per_round.append(got)

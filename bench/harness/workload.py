@@ -9,7 +9,7 @@ import os
 
 from .per_event import make_tools
 from .procs import Floor, NoTool, Tracer, run_paused
-from .stats import per_op, summary
+from .stats import per_op, rotated, summary
 
 GOAL = 1.05
 # Floor probe labels (user/attach/probes.c) -> the per-event rows of section 1.
@@ -31,27 +31,40 @@ def slowdown(res):
     return t / u, u, t - u
 
 
-def run(build, script, rounds, ops, per_event, log):
-    tools = make_tools(build, script)
+def op_rounds(build, tools, rounds, ops, log, label, env=None):
+    """Each tool once a round, in a rotating order: {tool: [slowdown(...) per round]},
+    {tool: (program result, tool result) of its last run}, and count mismatches."""
     order = list(tools)
     runs = {n: [] for n in order}
-    hits = None
-    problems = []
+    last, problems = {}, []
     for r in range(rounds):
-        for name in order[r % len(order):] + order[:r % len(order)]:
-            res, tres = run_paused(op_cmd(build, ops), tools[name]())
+        for name in rotated(order, r):
+            res, tres = run_paused(op_cmd(build, ops), tools[name](), env=env)
             if "count_mismatch" in tres:
                 problems.append(f"round {r + 1}: {tres['count_mismatch']}")
             runs[name].append(slowdown(res))
-            if name == "floor":
-                total_ops = res["ops_per_block"] * len(res["traced_block_ns"])
-                hits = {}
-                for p in tres["probes"]:
-                    label = p["where"].split("@")[0]
-                    hits[label] = hits.get(label, 0) + p["hits"] / total_ops
-            events_per_op = res["events_per_op"]
-        log(f"op loop round {r + 1}/{rounds}: " + ", ".join(
+            last[name] = (res, tres)
+        log(f"{label} round {r + 1}/{rounds}: " + ", ".join(
             f"{n} {runs[n][-1][0]:.2f}x" for n in order))
+    return runs, last, problems
+
+
+def floor_hits_per_op(res, tres):
+    """Probe label -> hits per op, from a floor run."""
+    total_ops = res["ops_per_block"] * len(res["traced_block_ns"])
+    hits = {}
+    for p in tres["probes"]:
+        label = p["where"].split("@")[0]
+        hits[label] = hits.get(label, 0) + p["hits"] / total_ops
+    return hits
+
+
+def run(build, script, rounds, ops, per_event, log):
+    tools = make_tools(build, script)
+    order = list(tools)
+    runs, last, problems = op_rounds(build, tools, rounds, ops, log, "op loop")
+    hits = floor_hits_per_op(*last["floor"])
+    events_per_op = last["floor"][0]["events_per_op"]
     out = {"rounds": rounds, "ops": ops, "events_per_op": events_per_op,
            "untraced_us_per_op": summary(s[1] / 1e3 for n in order for s in runs[n]),
            "slowdown": {n: summary(s[0] for s in runs[n]) for n in order},
@@ -112,17 +125,11 @@ def run_release(build, rounds, ops, log):
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(lib))
     tools = {"control": NoTool, "floor": lambda: Floor(build, lib=lib),
              "tracer": lambda: Tracer(build)}
-    order = list(tools)
-    runs = {n: [] for n in order}
-    for r in range(rounds):
-        for name in order[r % len(order):] + order[:r % len(order)]:
-            res, _ = run_paused(op_cmd(build, ops), tools[name](), env=env)
-            runs[name].append(slowdown(res))
-        log(f"op loop on {RELEASE_VARIANT}, round {r + 1}/{rounds}: " + ", ".join(
-            f"{n} +{runs[n][-1][2] / 1e3:.2f} us" for n in order))
-    out = {"variant": RELEASE_VARIANT, "rounds": rounds, "ops": ops,
-           "added_us_per_op": {n: summary(s[2] / 1e3 for s in runs[n]) for n in order},
-           "slowdown": {n: summary(s[0] for s in runs[n]) for n in order}}
+    runs, _, problems = op_rounds(build, tools, rounds, ops, log,
+                                  f"op loop on {RELEASE_VARIANT}", env=env)
+    out = {"variant": RELEASE_VARIANT, "rounds": rounds, "ops": ops, "problems": problems,
+           "added_us_per_op": {n: summary(s[2] / 1e3 for s in v) for n, v in runs.items()},
+           "slowdown": {n: summary(s[0] for s in v) for n, v in runs.items()}}
     out["tracer_over_floor"] = summary(t[2] / f[2] for t, f in zip(runs["tracer"], runs["floor"]))
     return out
 
